@@ -1,0 +1,95 @@
+# Perheopas: `make run` sets everything up and starts the stack; `make test` sets up and runs the suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+# Debian packages: Voikko for Finnish morphology at run time; real servers and a browser for tests.
+APT_RUN := libvoikko1 voikko-fi
+APT_TEST := postgresql redis-server chromium nodejs npm
+
+# A Python 3.10 interpreter: PYTHON310 if given, else python3.10 on PATH (if it really runs), else pyenv's versions folder.
+PYTHON310 ?= $(shell \
+  for c in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+    if [ -x "$$(command -v $$c 2>/dev/null)" ] && "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then echo "$$c"; break; fi; \
+  done)
+
+TRAIN_INPUTS := $(shell find data -type f -name "*.yml" -not -path "data/nlu/generated/*" 2>/dev/null) domain.yml config.yml $(wildcard bot/components/*.py bot/danger.py bot/data/danger_patterns.yml catalog/municipalities.py)
+MODEL := models/perheopas.tar.gz
+
+.PHONY: help setup sysdeps sysdeps-test venv db model run test lint bench clean
+
+help:
+	@echo "make run    - set up everything and start actions (:5055), Rasa (:5005) and the web app (:8000)"
+	@echo "make test   - set up everything and run the whole test suite"
+	@echo "make lint   - ruff"
+	@echo "make bench  - run the benchmarks under bench/"
+
+sysdeps:
+	@$(call apt_ensure,$(APT_RUN))
+
+sysdeps-test:
+	@$(call apt_ensure,$(APT_RUN) $(APT_TEST))
+
+# Installs the given Debian packages when any is missing: as root directly, otherwise prints the command.
+define apt_ensure
+missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+if [ -n "$$missing" ]; then \
+  if [ "$$(id -u)" = 0 ]; then \
+    echo "Installing Debian packages:$$missing"; \
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } \
+      || { echo "apt-get install failed for:$$missing" >&2; exit 1; }; \
+  else \
+    echo "Missing Debian packages. Run as root:  apt-get update && apt-get install -y$$missing" >&2; exit 1; \
+  fi; \
+fi
+endef
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON310)" ]; then \
+	  echo "Python 3.10 is required (Rasa 3.6 supports nothing newer) and none was found." >&2; \
+	  echo "Install it, e.g. 'pyenv install 3.10.13' or 'apt-get install python3.10 python3.10-venv'," >&2; \
+	  echo "or point to one: make run PYTHON310=/path/to/python3.10" >&2; exit 1; fi
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON310)"; $(PYTHON310) -m venv $(VENV); }
+	@echo "Installing the project into $(VENV) (only when pyproject.toml changed)"
+	@$(PY) -m pip install -q --upgrade pip setuptools wheel 2>&1 | grep -v -i -E "warning|notice" || true
+	@$(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v -i -E "^warning: location|notice|deprecation|legacy 'setup.py install'|--use-pep517|pip 23.1|discussion can be found" || true
+	@$(PY) -c 'import rasa, rasa_sdk, sqlalchemy' || { echo "Installation into $(VENV) failed" >&2; exit 1; }
+	@touch $@
+
+setup: sysdeps venv db model
+
+db: venv
+	@$(PY) -m catalog migrate
+	@$(PY) -m catalog load-sample --if-empty
+
+data/nlu/generated/municipalities.yml: catalog/data/municipalities.csv catalog/data/districts.yml catalog/municipalities.py $(VENV)/.installed
+	@$(PY) -m bot nlu-lookups --out $@
+
+model: $(MODEL)
+
+$(MODEL): $(TRAIN_INPUTS) data/nlu/generated/municipalities.yml $(VENV)/.installed
+	@echo "Training the Rasa model (data, domain or config changed)"
+	@$(PY) -m bot train --out models --name perheopas
+
+run: setup
+	@exec $(PY) -m bot run
+
+test: sysdeps-test setup
+	@$(PY) -m pytest -q -p no:cacheprovider
+
+lint: venv
+	@$(VENV)/bin/ruff check bot actions catalog tests bench
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var models .pytest_cache

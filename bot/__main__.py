@@ -1,0 +1,64 @@
+"""`python -m bot`: run the stack, train, serve the web app, and the staff/admin commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="start actions, Rasa and the web app in the foreground")
+
+    p_train = sub.add_parser("train", help="train the Rasa model quietly")
+    p_train.add_argument("--out", type=Path, default=Path("models"))
+    p_train.add_argument("--name", default="perheopas")
+    p_train.add_argument("--config", default="config.yml")
+
+    p_web = sub.add_parser("web", help="serve the chat page, gateway and staff console")
+    p_web.add_argument("--host", default="127.0.0.1")
+    p_web.add_argument("--port", type=int, default=8000)
+
+    p_lookups = sub.add_parser("nlu-lookups", help="generate NLU lookup tables from the municipality data")
+    p_lookups.add_argument("--out", type=Path, required=True)
+
+    p_cb = sub.add_parser("callbacks", help="contact requests")
+    cb_sub = p_cb.add_subparsers(dest="callbacks_command", required=True)
+    p_list = cb_sub.add_parser("list", help="list contact requests")
+    p_list.add_argument("--json", action="store_true")
+    p_list.add_argument("--status", choices=["new", "claimed", "done"])
+
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        from bot.run import main as run_main
+
+        return run_main()
+    if args.command == "train":
+        from bot.train import train
+
+        return train(args.out, args.name, args.config)
+    if args.command == "web":
+        from bot.web import serve
+
+        serve(args.host, args.port)
+        return 0
+    if args.command == "nlu-lookups":
+        from bot.nlu_lookups import write_lookups
+
+        count = write_lookups(args.out)
+        print(f"Wrote {count} municipality forms to {args.out}")
+        return 0
+    if args.command == "callbacks":
+        from bot.cli_callbacks import list_command
+
+        return list_command(as_json=args.json, status=args.status)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Chat gateway: the web chat's only way to Rasa. Limits input, guards payloads, and answers safely on failure."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+
+from bot.danger import detect_danger
+
+log = logging.getLogger("perheopas.gateway")
+
+SAFETY_FILE = Path(__file__).parent / "data" / "safety.yml"
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+MAX_MESSAGE_CHARS = 2000
+RATE_WINDOW_SECONDS = 10.0
+RATE_MAX_MESSAGES = 8
+MAX_TRACKED_SESSIONS = 50_000
+
+
+@lru_cache(maxsize=1)
+def safety_texts() -> dict[str, dict[str, str]]:
+    with SAFETY_FILE.open(encoding="utf-8") as handle:
+        data: dict[str, dict[str, str]] = yaml.safe_load(handle)
+    return data
+
+
+def safety_text(key: str, **values: object) -> str:
+    return safety_texts()[key]["fi"].format(**values)
+
+
+def clean_user_text(text: str) -> str:
+    """Normalise typed text and defuse Rasa's `/intent{...}` shortcut so users cannot inject intents or slots."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    text = text.strip()
+    return text.lstrip("/").strip()
+
+
+@dataclass
+class SessionState:
+    """Per-session gateway memory: recent message times and the button payloads the bot last offered."""
+
+    sent_at: list[float] = field(default_factory=list)
+    offered_payloads: set[str] = field(default_factory=set)
+
+
+class Gateway:
+    """Forwards messages to Rasa's REST channel with limits and a static safety fallback."""
+
+    def __init__(self, rasa_url: str, timeout_seconds: float = 15.0) -> None:
+        self.rasa_url = rasa_url.rstrip("/") + "/webhooks/rest/webhook"
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self.sessions: OrderedDict[str, SessionState] = OrderedDict()
+        self._http: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    def _state(self, session_id: str) -> SessionState:
+        state = self.sessions.pop(session_id, None) or SessionState()
+        self.sessions[session_id] = state
+        while len(self.sessions) > MAX_TRACKED_SESSIONS:
+            self.sessions.popitem(last=False)
+        return state
+
+    def _rate_limited(self, state: SessionState, now: float) -> bool:
+        state.sent_at = [t for t in state.sent_at if now - t < RATE_WINDOW_SECONDS]
+        if len(state.sent_at) >= RATE_MAX_MESSAGES:
+            return True
+        state.sent_at.append(now)
+        return False
+
+    async def handle(self, session_id: str, text: str | None, payload: str | None) -> tuple[int, dict[str, Any]]:
+        """Return (HTTP status, body) for one chat turn; the body always holds messages to show."""
+        if not SESSION_ID.match(session_id or ""):
+            return 400, {"error": "bad_session", "messages": []}
+        state = self._state(session_id)
+        if self._rate_limited(state, time.monotonic()):
+            return 429, {"error": "rate_limited", "messages": [{"text": safety_text("rate_limited")}]}
+
+        if payload is not None:
+            # Buttons may only send what the bot itself offered to this session.
+            if payload not in state.offered_payloads:
+                return 400, {"error": "unknown_payload", "messages": []}
+            message = payload
+            danger = None
+        else:
+            raw = text or ""
+            if len(raw) > MAX_MESSAGE_CHARS:
+                msg = safety_text("too_long", limit=MAX_MESSAGE_CHARS)
+                return 413, {"error": "too_long", "messages": [{"text": msg}]}
+            message = clean_user_text(raw)
+            if not message:
+                return 400, {"error": "empty", "messages": [{"text": safety_text("empty")}]}
+            danger = detect_danger(message)
+
+        replies = await self._forward(session_id, message)
+        if replies is None:
+            state.offered_payloads.clear()
+            return 200, {"degraded": True, "messages": self._fallback_messages()}
+        if danger is not None and danger.is_danger and not _mentions_emergency(replies):
+            # S1: a deterministic guarantee on top of Rasa: emergency numbers lead the reply.
+            replies.insert(0, {"text": safety_text("emergency_lead")})
+        state.offered_payloads = {
+            str(button.get("payload")) for reply in replies for button in reply.get("buttons") or []
+        }
+        return 200, {"messages": replies}
+
+    async def _forward(self, session_id: str, message: str) -> list[dict[str, Any]] | None:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=self.timeout)
+        try:
+            async with self._http.post(self.rasa_url, json={"sender": session_id, "message": message}) as resp:
+                if resp.status != 200:
+                    log.warning("rasa answered HTTP %s", resp.status)
+                    return None
+                body = await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            # Never log message text: only the kind of failure.
+            log.warning("rasa unreachable: %s", type(error).__name__)
+            return None
+        if not isinstance(body, list):
+            return None
+        return [_clean_reply(item) for item in body if isinstance(item, dict)]
+
+    @staticmethod
+    def _fallback_messages() -> list[dict[str, Any]]:
+        return [{"text": safety_text("gateway_down"), "custom": {"show_callback_form": True}}]
+
+
+def _clean_reply(item: dict[str, Any]) -> dict[str, Any]:
+    reply: dict[str, Any] = {}
+    if isinstance(item.get("text"), str):
+        reply["text"] = item["text"]
+    buttons = item.get("buttons")
+    if isinstance(buttons, list):
+        reply["buttons"] = [
+            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in buttons if isinstance(b, dict)
+        ]
+    if isinstance(item.get("custom"), dict):
+        reply["custom"] = item["custom"]
+    return reply
+
+
+def _mentions_emergency(replies: list[dict[str, Any]]) -> bool:
+    first = replies[0].get("text", "") if replies else ""
+    return "112" in first and "080 005 005" in first

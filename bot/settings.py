@@ -1,0 +1,46 @@
+"""Runtime settings read from the environment at the edge (entry points), never at import time."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where the three processes listen; defaults are contract 1 in DESIGN.md."""
+
+    actions: int = 5055
+    rasa: int = 5005
+    web: int = 8000
+
+    @classmethod
+    def from_env(cls) -> Ports:
+        return cls(
+            actions=int(os.environ.get("PERHEOPAS_ACTIONS_PORT", "5055")),
+            rasa=int(os.environ.get("PERHEOPAS_RASA_PORT", "5005")),
+            web=int(os.environ.get("PERHEOPAS_WEB_PORT", "8000")),
+        )
+
+
+def var_dir() -> Path:
+    """Runtime state (databases, logs, generated config) lives here and is git-ignored."""
+    path = Path(os.environ.get("PERHEOPAS_VAR", REPO_ROOT / "var"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def rasa_environment(ports: Ports) -> dict[str, str]:
+    """Environment for every Rasa process: no telemetry, quiet TensorFlow, endpoints resolved."""
+    env = dict(os.environ)
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env["RASA_TELEMETRY_ENABLED"] = "false"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("TQDM_DISABLE", "1")
+    env.setdefault("PERHEOPAS_ACTIONS_URL", f"http://127.0.0.1:{ports.actions}/webhook")
+    env.setdefault("PERHEOPAS_TRACKER_DB", str(var_dir() / "tracker.db"))
+    return env

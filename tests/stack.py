@@ -1,0 +1,105 @@
+"""Starts the real stack (actions, Rasa with the trained model, web app) on free ports for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MODEL = REPO / "models" / "perheopas.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """A running stack: its ports, environment and the supervisor process."""
+
+    actions_port: int
+    rasa_port: int
+    web_port: int
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def say(self, sender: str, message: str, timeout: float = 30.0) -> list[dict[str, object]]:
+        """Send a message over Rasa's REST channel and return the bot's replies."""
+        body = json.dumps({"sender": sender, "message": message}).encode()
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return json.loads(resp.read())
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    """Migrate a fresh application database and load the sample catalogue into it."""
+    for args in (["migrate"], ["load-sample", "--if-empty"]):
+        subprocess.run([sys.executable, "-m", "catalog", *args], env=env, check=True, cwd=REPO,
+                       stdout=subprocess.DEVNULL)
+
+
+@contextmanager
+def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
+                  ready_timeout: float = 240.0) -> Iterator[Stack]:
+    if not MODEL.exists():
+        raise RuntimeError(f"no trained model at {MODEL}; `make test` trains it first")
+    ports = free_port(), free_port(), free_port()
+    env = dict(os.environ)
+    env.update({
+        "PERHEOPAS_ACTIONS_PORT": str(ports[0]),
+        "PERHEOPAS_RASA_PORT": str(ports[1]),
+        "PERHEOPAS_WEB_PORT": str(ports[2]),
+        "PERHEOPAS_VAR": str(workdir),
+        "DATABASE_URL": f"sqlite:///{workdir / 'app.db'}",
+        "RASA_TELEMETRY_ENABLED": "false",
+    })
+    env.pop("PERHEOPAS_ACTIONS_URL", None)
+    env.pop("PERHEOPAS_TRACKER_DB", None)
+    env.update(extra_env or {})
+    prepare_database(env)
+    log_path = workdir / "stack.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=REPO, env=env,
+                                   stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    stack = Stack(*ports, env=env, process=process, log_path=log_path)
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while "ready in" not in stack.log():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("stack did not become ready:\n" + stack.log()[-4000:])
+            time.sleep(0.5)
+        yield stack
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -1,0 +1,98 @@
+"""End to end: the real stack answers over Rasa's REST channel and through the web gateway."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stack import Stack, running_stack
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    # A fixed weekday afternoon, so opening-hours text in the answers is deterministic.
+    with running_stack(tmp_path_factory.mktemp("stack"), {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00"}) as s:
+        yield s
+
+
+def texts(replies: list[dict[str, object]]) -> str:
+    return "\n".join(str(r.get("text", "")) for r in replies)
+
+
+def test_greeting_is_finnish_and_says_it_is_automated(stack: Stack) -> None:
+    reply = texts(stack.say("greet-1", "moi"))
+    assert "Perheopas" in reply
+    assert "automaattinen" in reply
+
+
+def test_meeting_place_in_municipality_comes_from_the_catalogue(stack: Stack) -> None:
+    reply = texts(stack.say("kp-1", "onko Kempeleessä perhekahvilaa"))
+    assert "Kempele" in reply
+    assert "Aukioloajat" in reply
+
+
+def test_meeting_place_asks_for_missing_municipality(stack: Stack) -> None:
+    first = texts(stack.say("kp-2", "etsin perhekahvilaa"))
+    assert "kunnassa" in first
+    second = texts(stack.say("kp-2", "Oulussa"))
+    assert "Oulu" in second
+
+
+def test_unknown_text_gets_a_fallback(stack: Stack) -> None:
+    reply = texts(stack.say("fb-1", "qwerty zxcv asdf"))
+    assert reply  # never silent
+
+
+def test_danger_leads_with_emergency_numbers(stack: Stack) -> None:
+    reply = stack.say("danger-1", "mun mies lyö mua ja pelkään")
+    first = str(reply[0].get("text", ""))
+    assert "112" in first and "080 005 005" in first
+
+
+def test_gateway_forwards_and_guards(stack: Stack) -> None:
+    body = json.dumps({"session": "a" * 32, "message": "hei"}).encode()
+    req = urllib.request.Request(f"{stack.web_url}/api/chat", data=body,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        data = json.loads(resp.read())
+    assert "automaattinen" in texts(data["messages"])
+
+
+def test_stack_stops_on_sigterm_without_orphans(tmp_path: Path) -> None:
+    with running_stack(tmp_path) as s:
+        children = _child_pids(s.process.pid)
+        assert len(children) >= 3
+        s.process.send_signal(signal.SIGTERM)
+        assert s.process.wait(timeout=30) == 0
+    for pid in children:
+        assert not _alive(pid), f"child {pid} survived the supervisor"
+
+
+def _child_pids(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
