@@ -374,7 +374,10 @@ def test_resolve(voikko_mode: str, text: str, expected: str | None) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), VOIKKO_ONLY, ids=[repr(t) for t, _ in VOIKKO_ONLY])
-def test_resolve_one_edit_typos_with_voikko(text: str, expected: str | None) -> None:
+def test_resolve_one_edit_typos_with_voikko(
+    text: str, expected: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(mun.VOIKKO_ENV, raising=False)
     if not mun.voikko_available():
         pytest.skip("libvoikko with a Finnish dictionary is not installed")
     assert _name(resolve_municipality(text)) == expected
