@@ -1,0 +1,1 @@
+"""Perheopas service catalogue: models, PTV import, topic classification, opening hours and ranked queries."""

@@ -1,0 +1,31 @@
+"""Shared by catalogue tests: the independent PTV fixture, a fixed clock and database snapshots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.clock import HELSINKI
+
+FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "ptv"
+# Monday 23 November 2026, 10.00 in Helsinki.
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=HELSINKI)
+
+
+def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every catalogue table, sorted: equal snapshots mean an unchanged database."""
+    from catalog.db import Base
+
+    tables = {m.local_table.name for m in Base.registry.mappers if m.class_.__module__ == "catalog.models"}
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name not in tables:
+            continue
+        rows = session.execute(select(table)).all()
+        out[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    session.rollback()
+    return out

@@ -1,0 +1,23 @@
+"""Fixtures for catalogue tests (the database fixtures `db_url`, `engine`, `session` are in tests/conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from catalog_helpers import FIXTURE_DIR
+from sqlalchemy.orm import Session
+
+
+@pytest.fixture()
+def fixture_dir() -> Path:
+    return FIXTURE_DIR
+
+
+@pytest.fixture()
+def imported(session: Session) -> Session:
+    """A session over a catalogue holding the independent PTV fixture."""
+    from catalog.importer import import_paths
+
+    import_paths(session, [FIXTURE_DIR])
+    return session
