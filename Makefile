@@ -82,7 +82,12 @@ $(MODEL): $(TRAIN_INPUTS) data/nlu/generated/municipalities.yml $(VENV)/.install
 run: setup
 	@exec $(PY) -m bot run
 
-test: sysdeps-test setup
+# Test-only npm tools (axe-core for the accessibility checks), pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: sysdeps-test setup node_modules/.installed
 	@$(PY) -m pytest -q -p no:cacheprovider
 
 lint: venv

@@ -1,10 +1,10 @@
-"""Tables the bot owns in the application database: contact requests (callbacks)."""
+"""Tables the bot owns in the application database: contact requests (callbacks) and the staff console."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Index, String, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text
 
 from catalog.db import Base
 
@@ -39,3 +39,43 @@ class CallbackRequest(Base):
     note = Column(Text)
 
     __table_args__ = (Index("ix_callback_requests_status_created", "status", "created_at"),)
+
+
+class StaffUser(Base):
+    """A family-centre worker who may log in to the staff console; created by `python -m bot staff add-user`."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(60), nullable=False, unique=True)
+    password_hash = Column(String(200), nullable=False)  # argon2id, PHC string format
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    disabled = Column(Boolean, nullable=False, default=False)
+
+
+class StaffSession(Base):
+    """A logged-in browser. Only a SHA-256 of the cookie token is stored, so a database leak opens no session."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    last_seen_at = Column(DateTime(timezone=True), nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class AuditLog(Base):
+    """One staff action (log-ins, views of the queue, claims, notes, completions); never a phone number."""
+
+    __tablename__ = "staff_audit_log"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(DateTime(timezone=True), nullable=False)
+    username = Column(String(60), nullable=False)
+    action = Column(String(30), nullable=False)
+    callback_id = Column(String(32))
+    detail = Column(String(200))
+
+    __table_args__ = (Index("ix_staff_audit_log_at", "at"),)
