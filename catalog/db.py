@@ -28,6 +28,8 @@ NAMING_CONVENTION = {
 Base: Any = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_CACHE_KIB = 65_536
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
 def database_url() -> str:
@@ -75,6 +77,9 @@ def _sqlite_on_connect(in_memory: bool) -> Any:
                 # WAL lets the web app read while an import or the callback queue writes.
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
+                # A national catalogue is ~100 MB; SQLite's default 2 MB page cache would re-read it.
+                cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+                cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         finally:
             cursor.close()
 

@@ -26,6 +26,7 @@ from catalog.models import (
     Channel,
     ChannelArea,
     ChannelLanguage,
+    ChannelReach,
     ChannelTopic,
     Municipality,
     OpeningRange,
@@ -756,9 +757,23 @@ def refresh_derived(session: Session, channel_ids: set[int] | None) -> int:
                 }
             )
         ids = [c.id for c in channels]
+        coverage: dict[int, list[str]] = {}
+        for area in session.execute(
+            select(ChannelArea.channel_id, ChannelArea.municipality_code).where(ChannelArea.channel_id.in_(ids))
+        ):
+            coverage.setdefault(area.channel_id, []).append(area.municipality_code)
+        reach_rows = [
+            {"topic": row["topic"], "municipality_code": code, "channel_id": row["channel_id"], "scope": row["scope"]}
+            for row in topic_rows
+            if row["scope"] != SCOPE_NATIONAL
+            for code in coverage.get(row["channel_id"], ())
+        ]
         session.execute(delete(ChannelTopic).where(ChannelTopic.channel_id.in_(ids)))
+        session.execute(delete(ChannelReach).where(ChannelReach.channel_id.in_(ids)))
         if topic_rows:
             session.execute(insert(ChannelTopic), topic_rows)
+        for reach_chunk in _chunks(reach_rows, 5000):
+            session.execute(insert(ChannelReach), list(reach_chunk))
         if updates:
             session.connection().execute(
                 update(Channel)

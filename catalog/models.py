@@ -211,6 +211,23 @@ class ChannelTopic(Base):
     scope = Column(String(10), nullable=False)
 
 
+class ChannelReach(Base):
+    """Search index derived from topics × coverage: which channels serve a municipality on a topic.
+
+    One index range answers the bot's main question ("kohtaamispaikka in Kempele") on both backends,
+    without the planner having to combine the topic and coverage tables. Nationwide channels are
+    found through channel_topic(topic, scope) instead.
+    """
+
+    __tablename__ = "channel_reach"
+    __table_args__ = (Index("ix_channel_reach_channel", "channel_id"),)
+
+    topic = Column(String(40), primary_key=True)
+    municipality_code = Column(String(3), primary_key=True)
+    channel_id = Column(Integer, ForeignKey("channel.id", ondelete="CASCADE"), primary_key=True)
+    scope = Column(String(10), nullable=False)
+
+
 class ChannelLanguage(Base):
     """A language (ISO 639-1) the channel serves in."""
 

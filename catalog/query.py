@@ -30,6 +30,7 @@ from catalog.models import (
     Channel,
     ChannelArea,
     ChannelLanguage,
+    ChannelReach,
     ChannelTopic,
     Municipality,
 )
@@ -203,13 +204,18 @@ def _candidate_statement(
     parts = []
     if with_place and (SCOPE_LOCAL in scopes or SCOPE_REGIONAL in scopes):
         wanted = [s for s in (SCOPE_LOCAL, SCOPE_REGIONAL) if s in scopes]
+        # Driven by the (topic, municipality) search index: only channels that serve this municipality.
         covered = (
-            select(Channel.id.label("cid"), case((Channel.scope == SCOPE_REGIONAL, 1), else_=0).label("rank"))
-            .select_from(ChannelArea)
-            .join(Channel, Channel.id == ChannelArea.channel_id)
-            .where(ChannelArea.municipality_code == bindparam("code"), Channel.scope.in_(wanted))
+            select(
+                ChannelReach.channel_id.label("cid"),
+                case((ChannelReach.scope == SCOPE_REGIONAL, 1), else_=0).label("rank"),
+            )
+            .join(Channel, Channel.id == ChannelReach.channel_id)
+            .where(ChannelReach.topic == bindparam("topic"), ChannelReach.municipality_code == bindparam("code"))
         )
-        parts.append(_filtered(covered, with_age, with_language, with_kind))
+        if len(wanted) == 1:  # the index holds only local and regional rows
+            covered = covered.where(ChannelReach.scope == wanted[0])
+        parts.append(_filtered(covered, with_age, with_language, with_kind, join_topic=False))
         if include_nearby and SCOPE_LOCAL in scopes:
             same_area = select(Municipality.code).where(
                 Municipality.wellbeing_area == bindparam("area"), Municipality.code != bindparam("code")

@@ -91,3 +91,29 @@ def test_nothing_connects_at_import_time(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "never.db").exists()
+
+
+def test_search_index_migration_fills_an_existing_catalogue(new_database: Callable[[str], str], db_url: str) -> None:
+    from sqlalchemy import select
+
+    from catalog.db import make_session_factory
+    from catalog.importer import load_sample
+    from catalog.models import ChannelReach
+
+    url = new_database("postgresql" if db_url.startswith("postgresql") else "sqlite")
+    upgrade(url)
+    eng = make_engine(url)
+    try:
+        with make_session_factory(eng)() as session:
+            load_sample(session)
+            query = select(
+                ChannelReach.topic, ChannelReach.municipality_code, ChannelReach.channel_id, ChannelReach.scope
+            )
+            written = sorted(session.execute(query).all())
+        assert len(written) > 100
+        command.downgrade(alembic_config(url), "0003")
+        upgrade(url)
+        with make_session_factory(eng)() as session:
+            assert sorted(session.execute(query).all()) == written
+    finally:
+        eng.dispose()
