@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from stack import Stack, running_stack
 
 pytestmark = pytest.mark.slow

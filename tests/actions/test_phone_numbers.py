@@ -1,0 +1,46 @@
+"""Finnish phone numbers for callbacks (bot/phone.py): mobile and landline, E.164, clear reasons on error."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.phone import check_phone, last_digits, looks_like_phone, normalise_phone
+
+
+@pytest.mark.parametrize("text, e164", [
+    ("040 123 4567", "+358401234567"),
+    ("0401234567", "+358401234567"),
+    ("040-1234567", "+358401234567"),
+    ("+358 40 123 4567", "+358401234567"),
+    ("00358401234567", "+358401234567"),
+    ("numeroni on 050 765 4321, kiitos", "+358507654321"),
+    ("09 123 4567", "+35891234567"),          # Helsinki landline
+    ("(09) 1234 567", "+35891234567"),
+    ("018 12345", "+3581812345"),             # Åland landline
+])
+def test_valid_numbers(text: str, e164: str) -> None:
+    assert normalise_phone(text) == e164
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("", "no_number"),
+    ("en muista", "no_number"),
+    ("040 123", "invalid"),
+    ("12345", "invalid"),
+    ("+46 70 123 45 67", "not_finnish"),
+    ("0800 123 456", "not_callable"),
+    ("0600 12345", "not_callable"),
+])
+def test_refused_numbers(text: str, reason: str) -> None:
+    check = check_phone(text)
+    assert not check.ok and check.reason == reason and check.e164 is None
+
+
+def test_sms_needs_a_mobile() -> None:
+    assert check_phone("09 123 4567", for_sms=True).reason == "not_mobile"
+    assert check_phone("045 123 4567", for_sms=True).e164 == "+358451234567"
+
+
+def test_helpers() -> None:
+    assert looks_like_phone("040 12") and not looks_like_phone("Maija")
+    assert last_digits("+358401234567") == "67"
