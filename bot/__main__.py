@@ -31,6 +31,18 @@ def main(argv: list[str] | None = None) -> int:
     p_list.add_argument("--json", action="store_true")
     p_list.add_argument("--status", choices=["new", "claimed", "done"])
 
+    p_purge = sub.add_parser("purge", help="delete handled contact requests and old conversations (retention)")
+    p_purge.add_argument("--callbacks-days", type=int, default=None,
+                         help="days after handling (default: PERHEOPAS_CALLBACK_RETENTION_DAYS or 30)")
+    p_purge.add_argument("--conversations-days", type=int, default=None,
+                         help="days after the last message (default: PERHEOPAS_CONVERSATION_RETENTION_DAYS or 30)")
+
+    p_staff = sub.add_parser("staff", help="staff console users")
+    staff_sub = p_staff.add_subparsers(dest="staff_command", required=True)
+    p_add = staff_sub.add_parser("add-user", help="create a staff user; the password is read from stdin")
+    p_add.add_argument("name")
+    p_add.add_argument("--replace", action="store_true", help="set a new password for an existing user")
+
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -56,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli_callbacks import list_command
 
         return list_command(as_json=args.json, status=args.status)
+    if args.command == "purge":
+        from bot.purge import purge_command
+
+        return purge_command(args.callbacks_days, args.conversations_days)
+    if args.command == "staff":
+        from bot.cli_staff import add_user_command
+
+        return add_user_command(args.name, replace=args.replace)
     parser.error(f"unknown command {args.command}")
     return 2
 

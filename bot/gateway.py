@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 import time
@@ -59,7 +60,11 @@ class Gateway:
     """Forwards messages to Rasa's REST channel with limits and a static safety fallback."""
 
     def __init__(self, rasa_url: str, timeout_seconds: float = 15.0) -> None:
-        self.rasa_url = rasa_url.rstrip("/") + "/webhooks/rest/webhook"
+        # One Rasa URL, or several separated by commas (PERHEOPAS_RASA_URLS): then each message goes to the next
+        # one in turn. They must share a tracker store and a lock store (deploy/endpoints.production.yml).
+        self.rasa_urls = [u.strip().rstrip("/") + "/webhooks/rest/webhook" for u in rasa_url.split(",") if u.strip()]
+        self.rasa_url = self.rasa_urls[0]
+        self._turn = itertools.count()
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self.sessions: OrderedDict[str, SessionState] = OrderedDict()
         self._http: aiohttp.ClientSession | None = None
@@ -107,6 +112,10 @@ class Gateway:
             danger = detect_danger(message)
 
         replies = await self._forward(session_id, message)
+        if replies is not None and not any(r.get("text") or r.get("buttons") for r in replies):
+            # Rasa said nothing: a custom action failed (action server down, say). Silence is no answer.
+            log.warning("rasa gave an empty reply")
+            replies = None
         if replies is None:
             state.offered_payloads.clear()
             return 200, {"degraded": True, "messages": self._fallback_messages()}
@@ -121,15 +130,24 @@ class Gateway:
     async def _forward(self, session_id: str, message: str) -> list[dict[str, Any]] | None:
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=self.timeout)
-        try:
-            async with self._http.post(self.rasa_url, json={"sender": session_id, "message": message}) as resp:
-                if resp.status != 200:
-                    log.warning("rasa answered HTTP %s", resp.status)
-                    return None
-                body = await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            # Never log message text: only the kind of failure.
-            log.warning("rasa unreachable: %s", type(error).__name__)
+        first = next(self._turn)
+        for attempt in range(len(self.rasa_urls)):
+            url = self.rasa_urls[(first + attempt) % len(self.rasa_urls)]
+            try:
+                async with self._http.post(url, json={"sender": session_id, "message": message}) as resp:
+                    if resp.status != 200:
+                        log.warning("rasa answered HTTP %s", resp.status)
+                        return None
+                    body = await resp.json(content_type=None)
+                break
+            except aiohttp.ClientConnectorError as error:
+                # Refused before anything was sent, so the next process can take the message without a duplicate.
+                log.warning("rasa unreachable: %s", type(error).__name__)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+                # Never log message text: only the kind of failure.
+                log.warning("rasa unreachable: %s", type(error).__name__)
+                return None
+        else:
             return None
         if not isinstance(body, list):
             return None

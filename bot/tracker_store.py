@@ -1,0 +1,116 @@
+"""Rasa's SQL tracker store, with personal data redacted from every event before it is written (safety rule S3).
+
+Configured in endpoints.yml as `type: bot.tracker_store.AnonymizingTrackerStore`. The stored conversation keeps
+its structure (intents, actions, slot names) so Rasa can carry on, but user text, bot text, entity values, slot
+values and metadata pass through bot.redact first. The running turn still sees the real values in memory, so a
+form may use a phone number in the same turn it is given; what is read back in a later turn is redacted.
+Creating the store also puts a redacting filter on the Rasa process's log handlers (bot.redact) and applies
+bot.rasa_speedups.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import sqlalchemy
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.engine import Engine
+
+from bot import rasa_speedups
+from bot.redact import install_log_redaction, redact_data
+
+log = logging.getLogger("perheopas.tracker_store")
+
+
+def redacted_event(event: Event) -> dict[str, Any]:
+    """The event as Rasa serialises it, with every non-structural string redacted."""
+    data: dict[str, Any] = redact_data(event.as_dict())
+    return data
+
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL lets `python -m bot purge` run while Rasa writes; synchronous=NORMAL saves an fsync per turn (a
+    power cut may lose the last turns of a transcript, a crash of Rasa loses nothing)."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    sqlalchemy.event.listen(engine, "connect", on_connect)
+    engine.dispose()  # connections made before the listener get the settings when reopened
+
+
+class AnonymizingTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that stores and streams only redacted events.
+
+    `db` may be a file path with `dialect: sqlite` (the default set-up) or a full SQLAlchemy URL such as
+    `postgresql://perheopas@db:5432/perheopas_tracker`, so one environment variable can switch the store.
+    """
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        dialect: str = "sqlite",
+        host: str | None = None,
+        port: int | None = None,
+        db: str = "rasa.db",
+        username: str | None = None,
+        password: str | None = None,
+        event_broker: EventBroker | None = None,
+        login_db: str | None = None,
+        query: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if db and "://" in db and not host:
+            host = db  # SQLTrackerStore uses a host that holds "://" as the complete URL.
+        super().__init__(
+            domain=domain, dialect=dialect, host=host, port=port, db=db, username=username, password=password,
+            event_broker=event_broker, login_db=login_db, query=query, **kwargs,
+        )
+        if self.engine.dialect.name == "sqlite":
+            _tune_sqlite(self.engine)
+        # This store is the one piece of ours that Rasa's process always loads at start-up, after its logging:
+        # Rasa's error logs can quote a whole tracker (an action server's 500 reply echoes its request), and
+        # Rasa re-validates a JSON schema on every action call (bot/rasa_speedups.py).
+        install_log_redaction()
+        rasa_speedups.apply()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Append the tracker's new events, redacted, in one transaction (mirrors SQLTrackerStore.save)."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = redacted_event(event)
+                intent = (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY)
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=intent,
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
+        log.debug("stored redacted events")
+
+    async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:
+        """An event broker is another copy of the conversation, so it gets the same redaction."""
+        for event in new_events:
+            event_broker.publish({"sender_id": sender_id, **redacted_event(event)})

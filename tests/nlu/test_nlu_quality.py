@@ -1,0 +1,141 @@
+"""Floors for the production NLU on the held-out set, so a data or pipeline change cannot silently degrade it.
+
+The slow tests use the model named by PERHEOPAS_NLU_MODEL if set, else models/perheopas.tar.gz when it is newer
+than every training input (`make test` has just built it); otherwise they train an NLU-only model of config.yml
+into a temporary folder (about 3 minutes on an idle 2-core machine).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_MODEL = REPO_ROOT / "models" / "perheopas.tar.gz"
+TEST_SET = REPO_ROOT / "tests" / "nlu" / "test_set.yml"
+
+INTENT_MACRO_F1_FLOOR = 0.93
+MUNICIPALITY_ACCURACY_FLOOR = 0.95
+
+
+def _bench() -> ModuleType:
+    """bench/ is not a package; load the benchmark's evaluation code from its file."""
+    spec = importlib.util.spec_from_file_location("nlu_bench", REPO_ROOT / "bench" / "nlu_bench.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("nlu_bench", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _training_inputs() -> list[Path]:
+    """Everything that changes what the model predicts (mirrors TRAIN_INPUTS in the Makefile)."""
+    paths = [*REPO_ROOT.joinpath("data").rglob("*.yml"), REPO_ROOT / "domain.yml", REPO_ROOT / "config.yml"]
+    paths += [*REPO_ROOT.joinpath("bot", "components").glob("*.py"), *REPO_ROOT.joinpath("catalog", "data").rglob("*")]
+    paths += [REPO_ROOT / "bot" / "danger.py", REPO_ROOT / "bot" / "data" / "danger_patterns.yml",
+              REPO_ROOT / "catalog" / "municipalities.py"]
+    return [p for p in paths if p.is_file()]
+
+
+def _fresh_production_model() -> Path | None:
+    if not PRODUCTION_MODEL.exists():
+        return None
+    newest_input = max(p.stat().st_mtime for p in _training_inputs())
+    return PRODUCTION_MODEL if PRODUCTION_MODEL.stat().st_mtime >= newest_input else None
+
+
+@pytest.fixture(scope="module")
+def held_out(tmp_path_factory: pytest.TempPathFactory):  # -> nlu_bench.Scores
+    bench = _bench()
+    override = os.environ.get("PERHEOPAS_NLU_MODEL")
+    model = Path(override) if override else _fresh_production_model()
+    if model is None:
+        model, _ = bench.train_nlu_model(REPO_ROOT / "config.yml", tmp_path_factory.mktemp("nlu-model"), "nlu")
+    # evaluate_model reads each message before DangerOverride (intent figures) and through it (danger figures).
+    return bench.evaluate_model(model, TEST_SET)
+
+
+def _show(rows: list[dict], limit: int = 15) -> str:
+    return "\n".join(f"  {row}" for row in rows[:limit])
+
+
+@pytest.mark.slow
+def test_intent_macro_f1_stays_above_floor(held_out) -> None:
+    assert held_out.intent_macro_f1 >= INTENT_MACRO_F1_FLOOR, (
+        f"intent macro-F1 {held_out.intent_macro_f1:.3f} < {INTENT_MACRO_F1_FLOOR}; misclassified:\n"
+        + _show(held_out.intent_errors)
+    )
+
+
+@pytest.mark.slow
+def test_municipality_extraction_and_normalisation_stays_above_floor(held_out) -> None:
+    assert held_out.municipality_messages >= 40, "the held-out set lost its municipality annotations"
+    assert held_out.municipality_accuracy >= MUNICIPALITY_ACCURACY_FLOOR, (
+        f"municipality accuracy {held_out.municipality_accuracy:.3f} < {MUNICIPALITY_ACCURACY_FLOOR}:\n"
+        + _show(held_out.municipality_errors)
+    )
+
+
+@pytest.mark.slow
+def test_every_danger_message_is_routed_to_a_violence_intent(held_out) -> None:
+    """Safety rule S1: no held-out violence message may end up anywhere but a violence_* intent."""
+    assert held_out.danger_messages >= 90
+    assert held_out.danger_misses == [], "danger messages not routed to violence_*:\n" + _show(held_out.danger_misses)
+
+
+def _examples(path: Path) -> set[str]:
+    text = path.read_text(encoding="utf-8")
+    lines = re.findall(r"^[ \t]+- (.+)$", text, flags=re.MULTILINE)
+    plain = (re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", r"\1\2", line) for line in lines)
+    return {re.sub(r"\W+", " ", p).strip().lower() for p in plain}
+
+
+def test_held_out_sentences_are_not_in_training_data() -> None:
+    """The held-out set is only honest while none of its longer sentences leak into data/nlu."""
+    training: set[str] = set()
+    for path in REPO_ROOT.joinpath("data", "nlu").rglob("*.yml"):
+        training |= _examples(path)
+    leaked = sorted(s for s in _examples(TEST_SET) & training if len(s.split()) >= 3)
+    assert leaked == [], f"held-out sentences found in data/nlu: {leaked[:10]}"
+
+
+def test_rasa_data_validate_is_clean() -> None:
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "TQDM_DISABLE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings",
+         "--domain", "domain.yml", "--data", "data", "--config", "config.yml"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    output = (result.stdout + result.stderr).splitlines()
+    problems = [line for line in output if "UserWarning" in line or "ERROR" in line]
+    assert result.returncode == 0, "rasa data validate failed:\n" + "\n".join((problems or output)[-40:])
+
+
+@pytest.mark.parametrize(
+    ("text", "lemmas"),
+    [
+        ("Etsin perhekahvilaa Kempeleessä", ["etsiä", "perhekahvila", "kempele"]),
+        ("mies on lyönyt minua", ["mies", "olla", "lyödä", "minä"]),
+        # puhekieli and typos are unknown to Voikko and keep their surface form
+        ("tiiä mis kempeleesa", ["tiiä", "mis", "kempeleesa"]),
+    ],
+)
+def test_voikko_tokenizer_sets_lemmas_and_keeps_offsets(text: str, lemmas: list[str]) -> None:
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.components.voikko_tokenizer import VoikkoTokenizer
+
+    voikko = VoikkoTokenizer(VoikkoTokenizer.get_default_config()).tokenize(Message(data={"text": text}), "text")
+    plain = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).tokenize(
+        Message(data={"text": text}), "text"
+    )
+    assert [t.lemma for t in voikko] == lemmas
+    assert [(t.text, t.start, t.end) for t in voikko] == [(t.text, t.start, t.end) for t in plain]

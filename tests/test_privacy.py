@@ -1,0 +1,426 @@
+"""Privacy (safety rule S3): redaction, the anonymising tracker store, retention, and an end-to-end search.
+
+The fast part checks the pure redaction rules table by table, the tracker store against a SQLite file, and
+`python -m bot purge` with PERHEOPAS_NOW. The slow part holds a scripted conversation full of fictional personal
+data with the real stack, then searches the tracker database and every log: zero hits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from stack import REPO, Stack, running_stack
+
+from bot.redact import contains_personal_data, redact_data, redact_text
+from bot.tracker_store import AnonymizingTrackerStore
+
+# --- Fictional personal data: made-up numbers, codes and addresses that belong to nobody. ---
+PHONE_FI = "040 123 4567"
+PHONE_FI_COMPACT = "0401234567"
+PHONE_E164 = "+358 50 987 6543"
+PHONE_SE = "+46 70 123 45 67"
+PHONE_LOCAL = "123 4567"
+EMAIL = "maija.meikalainen@esimerkki.fi"
+EMAIL_OBFUSCATED = "teppo.testaaja(at)esimerkki.fi"
+HETU_OLD = "131052-308T"
+HETU_NEW = "010594Y9032"
+HETU_2000 = "020502A902X"
+IBAN = "FI21 1234 5600 0007 85"
+IBAN_COMPACT = "FI2112345600000785"
+
+# Every needle the end-to-end search looks for, in the forms a leak could take. None is shorter than six
+# characters, so timestamps and random ids in the files cannot match by chance.
+NEEDLES = [
+    "123 4567", "1234567", "123-4567", "987 6543", "9876543", "70 123 45 67", "701234567",
+    "meikalainen", "maija.", "teppo.testaaja", "esimerkki",
+    "131052-308", "308t", "010594y", "y9032", "020502a", "a902x",
+    "1234 5600", "12345600000785", "0007 85",
+]
+
+REDACTION_CASES = [
+    # (text, what must disappear, what must stay)
+    (f"soita mulle {PHONE_FI} iltaisin", PHONE_FI, "iltaisin"),
+    (f"numero {PHONE_FI_COMPACT}", PHONE_FI_COMPACT, "numero"),
+    (f"tai {PHONE_E164}", "987 6543", "tai"),
+    (f"ruotsalainen liittymä {PHONE_SE}", "45 67", "ruotsalainen"),
+    (f"numeroni on {PHONE_LOCAL}", PHONE_LOCAL, "numeroni on"),
+    ("puh. (09) 123 4567", "123 4567", "puh"),
+    ("00358 40 765 4321 on työnumero", "765 4321", "työnumero"),
+    ("soita +1 (555) 010-9999", "010-9999", "soita"),
+    (f"sposti {EMAIL} kiitos", EMAIL, "kiitos"),
+    (f"tai {EMAIL_OBFUSCATED}", "teppo.testaaja", "tai"),
+    ("MAIJA.Meikäläinen@Esimerkki.FI", "Meikäläinen", ""),
+    (f"hetu {HETU_OLD}", HETU_OLD, "hetu"),
+    (f"lapsen tunnus {HETU_NEW}", HETU_NEW, "lapsen tunnus"),
+    (f"vauvan {HETU_2000} ja {HETU_2000.lower()}", "902", "vauvan"),
+    ("uuden merkin tunnus 150320B123C", "150320B123C", "uuden"),
+    (f"tili {IBAN}", "5600", "tili"),
+    (f"tili {IBAN_COMPACT}", IBAN_COMPACT, "tili"),
+    ("DE89 3704 0044 0532 0130 00", "0532", ""),
+]
+
+KEPT_CASES = [
+    # Ordinary words and the bot's own texts must survive: opening hours, dates, addresses, ages.
+    "Onko Kempeleessä perhekahvilaa?",
+    "Auki ma–pe 9.00-15.00, seuraavan kerran 24.11.2026.",
+    "Kauppakatu 12, 90100 Oulu",
+    "Minulla on 3 lasta, 2, 5 ja 11 vuotta.",
+    "on12 lasta ja koira",
+    "Soita hätänumeroon 112.",
+    "Lapsi on 0–3-vuotias, kello 12.30.",
+]
+
+
+@pytest.mark.parametrize(("text", "gone", "kept"), REDACTION_CASES)
+def test_personal_data_is_redacted(text: str, gone: str, kept: str) -> None:
+    redacted = redact_text(text)
+    assert gone.lower() not in redacted.lower()
+    assert kept in redacted
+    assert "[" in redacted
+
+
+@pytest.mark.parametrize("text", KEPT_CASES)
+def test_ordinary_text_is_kept(text: str) -> None:
+    assert redact_text(text) == text
+    assert not contains_personal_data(text)
+
+
+def test_redact_data_keeps_structure_and_names() -> None:
+    event = {"event": "user", "text": f"hetu {HETU_OLD}", "message_id": "0401234567abcdef",
+             "parse_data": {"intent": {"name": "request_callback", "confidence": 0.9},
+                            "entities": [{"entity": "phone", "value": PHONE_FI, "start": 0, "end": 12}]},
+             "metadata": {"notes": [EMAIL]}}
+    redacted = redact_data(event)
+    assert redacted["message_id"] == "0401234567abcdef"
+    assert redacted["parse_data"]["intent"] == {"name": "request_callback", "confidence": 0.9}
+    assert redacted["parse_data"]["entities"][0]["entity"] == "phone"
+    dumped = json.dumps(redacted, ensure_ascii=False)
+    for needle in (HETU_OLD, PHONE_FI, EMAIL):
+        assert needle not in dumped
+
+
+def test_log_filter_removes_echoed_bodies_and_personal_data() -> None:
+    import io
+    import logging
+
+    from bot.redact import install_log_redaction
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("perheopas.test.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        assert install_log_redaction() >= 1
+        assert install_log_redaction() == 0  # idempotent
+        try:
+            raise RuntimeError("500, Internal Server Error, body='{\"text\": \"mun mies lyö mua\"}'")
+        except RuntimeError:
+            logger.exception("action failed for %s", f"tunnus {HETU_OLD}, {EMAIL}")
+        logger.info("soita %s", PHONE_FI)
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    for leaked in ("mun mies", HETU_OLD, EMAIL, PHONE_FI):
+        assert leaked not in output
+    assert "body not logged" in output and "RuntimeError" in output and "[puhelinnumero]" in output
+
+
+# --- The tracker store ---
+
+DOMAIN = Domain.from_dict({
+    "intents": ["request_callback"],
+    "slots": {
+        "phone": {"type": "text", "mappings": [{"type": "custom"}]},
+        "municipality": {"type": "text", "mappings": [{"type": "custom"}]},
+    },
+})
+
+
+async def test_tracker_store_writes_only_redacted_events(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.db"
+    store = AnonymizingTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    user_text = f"Soita {PHONE_FI} tai laita {EMAIL}, hetu {HETU_NEW}, tili {IBAN}"
+    tracker = DialogueStateTracker.from_events("privacy-unit", [
+        ActionExecuted("action_listen"),
+        UserUttered(user_text, intent={"name": "request_callback", "confidence": 1.0},
+                    parse_data={"text": user_text, "intent": {"name": "request_callback", "confidence": 1.0},
+                                "entities": [{"entity": "phone", "value": PHONE_FI}]}),
+        SlotSet("phone", PHONE_E164),
+        SlotSet("municipality", "Oulu"),
+        BotUttered(f"Soitamme numeroon {PHONE_E164}."),
+    ], slots=DOMAIN.slots)
+    # Within the running turn the real values are still there for the form to use.
+    assert tracker.get_slot("phone") == PHONE_E164
+    await store.save(tracker)
+
+    # WAL mode: new rows may still sit in tracker.db-wal, so read every file of the database.
+    raw = "".join(path.read_bytes().decode("utf-8", "replace") for path in tmp_path.glob("tracker.db*"))
+    assert "[puhelinnumero]" in raw
+    for needle in (PHONE_FI, "1234567", "987 6543", EMAIL, HETU_NEW, "5600"):
+        assert needle not in raw
+
+    restored = await store.retrieve("privacy-unit")
+    assert restored is not None
+    assert restored.get_slot("municipality") == "Oulu"
+    assert restored.get_slot("phone") == "[puhelinnumero]"
+    assert restored.latest_message is not None
+    assert restored.latest_message.intent.get("name") == "request_callback"
+    assert "[sähköposti]" in (restored.latest_message.text or "")
+
+    # A second save appends only the new events, once.
+    restored.update(UserUttered("kiitos", intent={"name": "request_callback", "confidence": 1.0}))
+    await store.save(restored)
+    with sqlite3.connect(db) as conn:
+        count = conn.execute("SELECT COUNT(*) FROM events WHERE sender_id='privacy-unit'").fetchone()[0]
+    assert count == len(restored.events)
+
+
+def test_tracker_store_accepts_a_database_url(tmp_path: Path) -> None:
+    db = tmp_path / "url.db"
+    store = AnonymizingTrackerStore(domain=DOMAIN, dialect="sqlite", db=f"sqlite:///{db}")
+    assert str(store.engine.url).endswith("url.db")
+    assert db.exists()
+
+
+def test_endpoints_use_the_anonymizing_store_with_expanded_variables(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    from rasa.core.utils import read_endpoints_from_path
+
+    monkeypatch.setenv("PERHEOPAS_TRACKER_DB", str(tmp_path / "tracker.db"))
+    monkeypatch.setenv("PERHEOPAS_ACTIONS_URL", "http://127.0.0.1:5055/webhook")
+    endpoints = read_endpoints_from_path(REPO / "endpoints.yml")
+    assert endpoints.tracker_store.type == "bot.tracker_store.AnonymizingTrackerStore"
+    # Rasa expands ${VARS} only in unquoted YAML; a quoted one would name a file "${PERHEOPAS_TRACKER_DB}".
+    assert endpoints.tracker_store.kwargs["db"] == str(tmp_path / "tracker.db")
+    assert endpoints.action.url == "http://127.0.0.1:5055/webhook"
+
+
+# --- Retention: python -m bot purge ---
+
+NOW = datetime(2026, 11, 24, 13, 0, tzinfo=timezone(timedelta(hours=2)))
+
+
+def _make_app_db(path: Path) -> None:
+    from sqlalchemy import create_engine
+
+    from bot.models import CallbackRequest
+
+    engine = create_engine(f"sqlite:///{path}", future=True)
+    CallbackRequest.__table__.create(engine)
+    rows = [
+        # (id, status, created days ago, done days ago)
+        ("done_old", "done", 45, 31),
+        ("done_recent", "done", 20, 10),
+        ("new_old", "new", 90, None),
+        ("claimed_old", "claimed", 90, None),
+    ]
+    with engine.begin() as conn:
+        for rid, status, created, done in rows:
+            created_at = (NOW - timedelta(days=created)).astimezone(timezone.utc)
+            conn.execute(CallbackRequest.__table__.insert().values(
+                id=rid, created_at=created_at, topic="eroauttaminen", contact_method="call",
+                phone="+358401234567", time_window="aamu", urgent=False, consent_at=created_at,
+                consent_notice_version="test", callback_due=date(2026, 1, 1), status=status,
+                done_at=None if done is None else (NOW - timedelta(days=done)).astimezone(timezone.utc),
+            ))
+    engine.dispose()
+
+
+def _make_tracker_db(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+                     "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                     "action_name VARCHAR(255), data TEXT)")
+        conversations = {"talk_old": [40, 35], "talk_spanning": [40, 2], "talk_new": [1, 0]}
+        for sender, ages in conversations.items():
+            for age in ages:
+                ts = (NOW - timedelta(days=age)).timestamp()
+                conn.execute("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, ?)",
+                             (sender, ts, json.dumps({"text": f"secret-{sender}"})))
+
+
+def _purge(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = dict(os.environ)
+    full_env.update({
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "PERHEOPAS_TRACKER_DB": str(tmp_path / "tracker.db"),
+        "PERHEOPAS_VAR": str(tmp_path),
+        "PERHEOPAS_NOW": NOW.isoformat(),
+    })
+    full_env.pop("PERHEOPAS_CALLBACK_RETENTION_DAYS", None)
+    full_env.pop("PERHEOPAS_CONVERSATION_RETENTION_DAYS", None)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "bot", "purge", *args], cwd=REPO, env=full_env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _remaining(tmp_path: Path) -> tuple[set[str], set[str]]:
+    with sqlite3.connect(tmp_path / "app.db") as conn:
+        callbacks = {row[0] for row in conn.execute("SELECT id FROM callback_requests")}
+    with sqlite3.connect(tmp_path / "tracker.db") as conn:
+        senders = {row[0] for row in conn.execute("SELECT DISTINCT sender_id FROM events")}
+    return callbacks, senders
+
+
+def test_purge_defaults_to_30_days(tmp_path: Path) -> None:
+    _make_app_db(tmp_path / "app.db")
+    _make_tracker_db(tmp_path / "tracker.db")
+    done = _purge(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Deleted 1 handled contact requests, 1 conversations (2 events)" in done.stdout
+    callbacks, senders = _remaining(tmp_path)
+    # Unhandled requests stay however old they are: somebody still has to call.
+    assert callbacks == {"done_recent", "new_old", "claimed_old"}
+    # A conversation goes only when its last message is old.
+    assert senders == {"talk_spanning", "talk_new"}
+    assert b"secret-talk_old" not in (tmp_path / "tracker.db").read_bytes()
+
+
+def test_purge_days_are_configurable_by_option_and_environment(tmp_path: Path) -> None:
+    _make_app_db(tmp_path / "app.db")
+    _make_tracker_db(tmp_path / "tracker.db")
+    done = _purge(tmp_path, "--callbacks-days", "7", env={"PERHEOPAS_CONVERSATION_RETENTION_DAYS": "1"})
+    assert done.returncode == 0, done.stderr
+    callbacks, senders = _remaining(tmp_path)
+    assert callbacks == {"new_old", "claimed_old"}
+    assert senders == {"talk_new"}
+
+
+def test_purge_follows_perheopas_now(tmp_path: Path) -> None:
+    _make_app_db(tmp_path / "app.db")
+    _make_tracker_db(tmp_path / "tracker.db")
+    earlier = (NOW - timedelta(days=60)).isoformat()
+    done = _purge(tmp_path, env={"PERHEOPAS_NOW": earlier})
+    assert done.returncode == 0, done.stderr
+    callbacks, senders = _remaining(tmp_path)
+    assert callbacks == {"done_old", "done_recent", "new_old", "claimed_old"}
+    assert senders == {"talk_old", "talk_spanning", "talk_new"}
+
+
+async def test_purge_removes_old_conversations_from_the_live_tracker_store(tmp_path: Path) -> None:
+    """The store Rasa really writes (WAL mode, open connections): purged text is gone from every file."""
+    _make_app_db(tmp_path / "app.db")
+    store = AnonymizingTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    for sender, age in (("live_old", 45), ("live_new", 1)):
+        ts = (NOW - timedelta(days=age)).timestamp()
+        tracker = DialogueStateTracker.from_events(sender, [
+            ActionExecuted("action_listen", timestamp=ts),
+            UserUttered(f"muistiinpano-{sender} perhekahvilasta", timestamp=ts),
+        ], slots=DOMAIN.slots)
+        await store.save(tracker)
+    done = _purge(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "1 conversations (2 events)" in done.stdout
+    raw = b"".join(path.read_bytes() for path in tmp_path.glob("tracker.db*"))
+    assert b"muistiinpano-live_old" not in raw
+    assert b"muistiinpano-live_new" in raw
+    assert await store.retrieve("live_old") is None
+    assert await store.retrieve("live_new") is not None
+
+
+def test_purge_without_a_tracker_database_yet(tmp_path: Path) -> None:
+    _make_app_db(tmp_path / "app.db")
+    done = _purge(tmp_path)
+    assert done.returncode == 0, done.stderr
+
+
+def test_purge_refuses_negative_days(tmp_path: Path) -> None:
+    _make_app_db(tmp_path / "app.db")
+    assert _purge(tmp_path, "--callbacks-days", "-1").returncode == 2
+
+
+# --- End to end: a conversation full of fictional personal data through the real stack ---
+
+SCRIPT = [
+    "moi",
+    f"mun numero on {PHONE_FI} ja sähköposti {EMAIL}",
+    f"henkilötunnukseni on {HETU_OLD} ja lapsen {HETU_NEW}",
+    f"voitteko soittaa numeroon {PHONE_E164} tai {PHONE_SE}",
+    f"tilinumero {IBAN} ja {IBAN_COMPACT}, vauvan tunnus {HETU_2000}",
+    f"numeroni on {PHONE_LOCAL}, sposti {EMAIL_OBFUSCATED}",
+    "haluan että minulle soitetaan",
+    f"{PHONE_FI_COMPACT}",
+    f"{EMAIL}",
+    "mun mies lyö mua, soita 0401234567",
+    "etsin perhekahvilaa Oulussa",
+    "kiitos hei",
+]
+
+
+@pytest.fixture(scope="module")
+def privacy_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("privacy")
+    with running_stack(workdir, {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00"}) as stack:
+        yield stack
+
+
+def _chat(stack: Stack, session: str, message: str) -> dict[str, object]:
+    body = json.dumps({"session": session, "message": message}).encode()
+    request = urllib.request.Request(f"{stack.web_url}/api/chat", data=body,
+                                     headers={"Content-Type": "application/json"})
+    started = time.monotonic()
+    with urllib.request.urlopen(request, timeout=60) as resp:
+        reply = dict(json.loads(resp.read()))
+    # The gateway allows a session 8 messages in 10 s; a person types slower than this script.
+    time.sleep(max(0.0, 1.3 - (time.monotonic() - started)))
+    return reply
+
+
+def _hits(blob: str) -> list[str]:
+    lowered = blob.lower()
+    return [needle for needle in NEEDLES if needle.lower() in lowered]
+
+
+@pytest.mark.slow
+def test_no_personal_data_in_tracker_or_logs(privacy_stack: Stack) -> None:
+    session = "privacy0session0" + "a" * 16
+    for message in SCRIPT:
+        _chat(privacy_stack, session, message)
+    # The same data straight at Rasa's REST channel, the way a second client could send it.
+    for message in SCRIPT[1:6]:
+        privacy_stack.say("privacy-direct-0001", message)
+
+    workdir = Path(privacy_stack.env["PERHEOPAS_VAR"])
+    tracker_files = sorted(workdir.glob("tracker.db*"))
+    assert tracker_files, "the tracker database was not written"
+    with sqlite3.connect(workdir / "tracker.db") as conn:
+        senders = {row[0] for row in conn.execute("SELECT DISTINCT sender_id FROM events")}
+        user_texts = [row[0] for row in conn.execute("SELECT data FROM events WHERE type_name='user'")]
+    assert session in senders and "privacy-direct-0001" in senders
+    assert any("[puhelinnumero]" in text for text in user_texts)
+
+    for path in tracker_files:
+        hits = _hits(path.read_bytes().decode("utf-8", "replace"))
+        assert not hits, f"{path.name} holds personal data: {hits}"
+
+    logs = [privacy_stack.log_path, *workdir.rglob("*.log")]
+    for path in logs:
+        hits = _hits(path.read_text(encoding="utf-8", errors="replace"))
+        assert not hits, f"{path.name} holds personal data: {hits}"
+
+
+@pytest.mark.slow
+def test_logs_carry_no_message_text_at_info(privacy_stack: Stack) -> None:
+    marker = "Kvartsikello Zanzibarissa huomenna"
+    _chat(privacy_stack, "privacy0session1" + "b" * 16, marker)
+    privacy_stack.say("privacy-direct-0002", marker)
+    log = privacy_stack.log()
+    for word in ("Kvartsikello", "Zanzibar"):
+        assert word not in log, "message text reached a log at INFO"
+    assert re.search(r"ready in", log)
