@@ -11,7 +11,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 # Debian packages: Voikko for Finnish morphology at run time; real servers and a browser for tests.
 APT_RUN := libvoikko1 voikko-fi
-APT_TEST := postgresql redis-server chromium nodejs npm
+APT_TEST := postgresql redis-server chromium
 
 # A Python 3.10 interpreter: PYTHON310 if given, else python3.10 on PATH (if it really runs), else pyenv's versions folder.
 PYTHON310 ?= $(shell \
@@ -83,7 +83,9 @@ run: setup
 	@exec $(PY) -m bot run
 
 # Test-only npm tools (axe-core for the accessibility checks), pinned by package-lock.json.
+# npm comes from Debian only when the machine has none (a preinstalled Node.js ships its own npm).
 node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { $(call apt_ensure,nodejs npm); }
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
