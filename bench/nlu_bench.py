@@ -1,6 +1,6 @@
 """NLU benchmark: train each candidate pipeline on data/nlu, score it on the held-out tests/nlu/test_set.yml.
 
-    .venv/bin/python bench/nlu_bench.py                 # all candidates in bench/configs (a, b, c)
+    .venv/bin/python bench/nlu_bench.py                 # all candidates in bench/configs (a, b, c, d)
     .venv/bin/python bench/nlu_bench.py --only a --only c --json var/bench/nlu.json
 
 Each message is read twice from the same trained model: once up to the node before the deterministic
