@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
@@ -84,6 +84,13 @@ def latest_entity(tracker: Tracker, name: str) -> str | None:
     return None
 
 
+def catalog_unavailable(dispatcher: CollectingDispatcher, error: SQLAlchemyError) -> None:
+    """Say honestly that the local search is down and give the fixed national numbers (S4: nothing invented)."""
+    # The exception text may hold connection details or user input; log only its kind.
+    log.error("catalogue unavailable: %s", type(error).__name__)
+    dispatcher.utter_message(text=render.text("services.catalog_unavailable"), buttons=render.menu_buttons())
+
+
 def utter(dispatcher: CollectingDispatcher, replies: list[render.Reply]) -> None:
     for reply in replies:
         dispatcher.utter_message(text=reply.get("text"), buttons=reply.get("buttons") or [])
@@ -148,6 +155,15 @@ class SideSlotsFormValidation(FormValidationAction, ABC):
         """Abstract, so that rasa-sdk does not register this base class as an action."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        try:
+            return await self._run_validation(dispatcher, tracker, domain)
+        except SQLAlchemyError as error:
+            catalog_unavailable(dispatcher, error)
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+    async def _run_validation(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         extraction_events = await self.get_extraction_events(dispatcher, tracker, domain)
         tracker.add_slots(extraction_events)
         validation_events = await self._extract_validation_events(dispatcher, tracker, domain)
@@ -326,15 +342,19 @@ class ActionShowServices(Action):
         municipality = None if need.municipality == MUNICIPALITY_NONE else tracker.get_slot("municipality")
         age = None if tracker.get_slot("age_skipped") else parse_age(tracker.get_slot("age"))
         language = parse_language(tracker.get_slot("language"))
-        with session_factory()() as session:
-            if need.style != STYLE_PLACES:
-                found = lookup.find_for_need(session, need, municipality, age, language, now)
-                utter(dispatcher, render.services_replies(need, found, now))
-                return []
-            mode = tracker.get_slot("search_mode") or MODE_NEW
-            start = int(tracker.get_slot("page_start") or 0)
-            offset = {MODE_NEW: 0, MODE_MORE: int(tracker.get_slot("results_offset") or 0), MODE_HOURS: start}[mode]
-            places = lookup.find_places(session, need.topics[0], municipality, age, language, offset, now)
+        mode = tracker.get_slot("search_mode") or MODE_NEW
+        start = int(tracker.get_slot("page_start") or 0)
+        offset = {MODE_NEW: 0, MODE_MORE: int(tracker.get_slot("results_offset") or 0), MODE_HOURS: start}[mode]
+        try:
+            with session_factory()() as session:
+                if need.style != STYLE_PLACES:
+                    found = lookup.find_for_need(session, need, municipality, age, language, now)
+                    utter(dispatcher, render.services_replies(need, found, now))
+                    return []
+                places = lookup.find_places(session, need.topics[0], municipality, age, language, offset, now)
+        except SQLAlchemyError as error:
+            catalog_unavailable(dispatcher, error)
+            return []
         if mode == MODE_HOURS:
             utter(dispatcher, render.hours_replies(places.page, now))
             return []
@@ -743,8 +763,12 @@ class ActionFallbackHelp(Action):
             dispatcher.utter_message(text=render.text("fallback.first"), buttons=render.menu_buttons())
             return []
         now = clock_now()
-        with session_factory()() as session:
-            records = lookup.text_search(session, latest_text(tracker), now)
+        try:
+            with session_factory()() as session:
+                records = lookup.text_search(session, latest_text(tracker), now)
+        except SQLAlchemyError as error:
+            catalog_unavailable(dispatcher, error)
+            return []
         utter(dispatcher, render.search_replies(records, now))
         return []
 

@@ -10,9 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.needs import Need
+from catalog.municipalities import resolve_municipality
 from catalog.query import (
     MATCH_LOCAL,
     MATCH_NATIONAL,
@@ -70,7 +72,11 @@ def canonical_municipality(session: Session, text: str | None) -> str | None:
     """The Finnish name of the municipality the text names ("Kempeleessä" → "Kempele"), else None."""
     if not text or not str(text).strip():
         return None
-    place = resolve(session, str(text))
+    try:
+        place = resolve(session, str(text))
+    except SQLAlchemyError:
+        # The catalogue may be down; the bundled municipality list still knows every municipality.
+        place = resolve_municipality(str(text))
     return place.name_fi if place else None
 
 

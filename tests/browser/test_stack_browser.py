@@ -46,9 +46,11 @@ def test_round_trip_finds_a_kohtaamispaikka(page: Page, stack: Stack) -> None:
     converse(page, "moi", 0)
     expect(page.locator(".msg.bot").first).to_contain_text("automaattinen")
     find_kohtaamispaikka(page)
-    answer = page.locator(".msg.bot", has_text="Kempele").first
-    # A real catalogue answer: a place with its opening information, not a fallback.
-    expect(answer).to_contain_text(re.compile(r"auki|Aukioloajat|kiinni", re.IGNORECASE))
+    # A real catalogue answer: a place with its opening information, not a fallback. The heading naming the
+    # municipality and the listing may arrive as separate messages, so look at the last bot message with hours.
+    answer = page.locator(".msg.bot", has_text=re.compile(r"auki|Aukioloajat|kiinni", re.IGNORECASE)).last
+    expect(answer).to_be_visible(timeout=30_000)
+    expect(page.locator(".msg.bot", has_text="Kempele").first).to_be_visible()
     assert page.locator("#callback").is_hidden(), "with Rasa up the chat runs the conversation, not the fallback form"
 
 
