@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import sqlalchemy
@@ -29,10 +30,41 @@ from bot.redact import install_log_redaction, redact_data
 log = logging.getLogger("perheopas.tracker_store")
 
 
-def redacted_event(event: Event) -> dict[str, Any]:
-    """The event as Rasa serialises it, with every non-structural string redacted."""
+# Slots that hold free text a person chose to identify themselves with; no pattern can recognise a first name,
+# so their values are removed by slot name, and from every text stored in the same turn.
+NAME_SLOTS = frozenset({"cb_alias"})
+NAME_PLACEHOLDER = "[nimi]"
+
+
+def redacted_event(event: Event, names: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The event as Rasa serialises it, with every non-structural string redacted and the given names removed."""
     data: dict[str, Any] = redact_data(event.as_dict())
-    return data
+    if data.get("event") == "slot" and data.get("name") in NAME_SLOTS and data.get("value"):
+        data["value"] = NAME_PLACEHOLDER
+    return _remove_names(data, names) if names else data
+
+
+def names_in(events: list[Event]) -> frozenset[str]:
+    """Values given to NAME_SLOTS among these events."""
+    found = set()
+    for event in events:
+        data = event.as_dict()
+        value = data.get("value")
+        if data.get("event") == "slot" and data.get("name") in NAME_SLOTS and isinstance(value, str) and value.strip():
+            found.add(value.strip())
+    return frozenset(found)
+
+
+def _remove_names(node: Any, names: frozenset[str]) -> Any:
+    if isinstance(node, str):
+        for name in names:
+            node = re.sub(re.escape(name), NAME_PLACEHOLDER, node, flags=re.IGNORECASE)
+        return node
+    if isinstance(node, dict):
+        return {key: _remove_names(value, names) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_remove_names(value, names) for value in node]
+    return node
 
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -94,8 +126,10 @@ class AnonymizingTrackerStore(SQLTrackerStore):
         """Append the tracker's new events, redacted, in one transaction (mirrors SQLTrackerStore.save)."""
         await self.stream_events(tracker)
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
-                data = redacted_event(event)
+            new_events = list(self._additional_events(session, tracker))
+            names = names_in(new_events)
+            for event in new_events:
+                data = redacted_event(event, names)
                 intent = (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY)
                 session.add(
                     self.SQLEvent(
