@@ -7,14 +7,11 @@ bot.settings.rasa_environment), each in its own process group with its own log f
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -230,30 +227,3 @@ def running_parts(workdir: Path, extra_env: dict[str, str] | None = None, only: 
     finally:
         for proc in reversed(list(parts.procs.values())):
             proc.stop()
-
-
-SHARED_NOW = "2026-11-24T13:00:00+02:00"  # a Tuesday afternoon: deterministic opening and office hours
-_shared: list[Parts] = []
-
-
-def shared_parts() -> Parts:
-    """One stack for all test modules that only talk to it (privacy, fuzz, closed API), started on first use.
-
-    Starting Rasa takes about a minute, so modules that neither kill nor restart a part share this one.
-    Each module uses its own session ids. It is stopped when the test run ends.
-    """
-    if _shared and all(proc.alive() for proc in _shared[0].procs.values()):
-        return _shared[0]
-    if _shared:
-        raise RuntimeError("a part of the shared stack died; a test must not kill it (use running_parts)")
-    workdir = Path(tempfile.mkdtemp(prefix="perheopas-shared-"))
-    context = running_parts(workdir, {"PERHEOPAS_NOW": SHARED_NOW})
-    parts = context.__enter__()
-    _shared.append(parts)
-
-    def stop() -> None:
-        context.__exit__(None, None, None)
-        shutil.rmtree(workdir, ignore_errors=True)
-
-    atexit.register(stop)
-    return parts

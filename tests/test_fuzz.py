@@ -21,6 +21,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -29,8 +30,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from parts import Parts, shared_parts
-from stack import REPO
+from stack import REPO, Stack, running_stack
 
 FAST_LATENCY_LIMIT_S = 2.0
 REFUSED = 0  # status recorded when the server closed the connection on an oversized body
@@ -291,11 +291,12 @@ STACK_SAMPLE = _SHORT_HOSTILE + [f"onko Oulussa perhekahvilaa {m} kiitos" for m 
 
 
 @pytest.fixture(scope="module")
-def fuzz_stack() -> Parts:
-    return shared_parts()
+def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("fuzzstack"), {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00"}) as s:
+        yield s
 
 
-def _post_stack(stack: Parts, body: bytes) -> tuple[int, dict[str, str], bytes, float]:
+def _post_stack(stack: Stack, body: bytes) -> tuple[int, dict[str, str], bytes, float]:
     request = urllib.request.Request(f"{stack.web_url}/api/chat", data=body,
                                      headers={"Content-Type": "application/json"})
     started = time.perf_counter()
@@ -308,7 +309,7 @@ def _post_stack(stack: Parts, body: bytes) -> tuple[int, dict[str, str], bytes, 
 
 
 @pytest.mark.slow
-def test_real_stack_survives_hostile_messages(fuzz_stack: Parts) -> None:
+def test_real_stack_survives_hostile_messages(fuzz_stack: Stack) -> None:
     sent = 0
     for message in STACK_SAMPLE:
         status, headers, body, elapsed = _post_stack(
@@ -317,26 +318,26 @@ def test_real_stack_survives_hostile_messages(fuzz_stack: Parts) -> None:
         assert not (data or {}).get("degraded"), f"the stack failed on {message[:60]!r}"
         sent += 1
     assert sent == len(STACK_SAMPLE) >= 100
-    assert all(proc.alive() for proc in fuzz_stack.procs.values()), "a part of the stack died"
+    assert fuzz_stack.process.poll() is None, "the stack died"
 
 
 @pytest.mark.slow
 @fuzz_settings(60)
 @given(message=MESSAGES.filter(lambda m: len(m) <= 3000))
-def test_real_stack_random_messages(fuzz_stack: Parts, message: str) -> None:
+def test_real_stack_random_messages(fuzz_stack: Stack, message: str) -> None:
     status, headers, body, elapsed = _post_stack(
         fuzz_stack, json.dumps({"session": _session(), "message": message}).encode())
     _check_chat_response(status, headers, body, elapsed, STACK_LATENCY_LIMIT_S)
 
 
 @pytest.mark.slow
-def test_typed_shortcuts_neither_trigger_intents_nor_set_slots(fuzz_stack: Parts) -> None:
+def test_typed_shortcuts_neither_trigger_intents_nor_set_slots(fuzz_stack: Stack) -> None:
     session = _session()
     for message in ("/inform{\"municipality\":\"Zanzibar\"}", "/ask_more_places{\"results_offset\": 99}",
                     "/greet", "/restart"):
         status, *_ = _post_stack(fuzz_stack, json.dumps({"session": session, "message": message}).encode())
         assert status == 200
-    with sqlite3.connect(fuzz_stack.workdir / "tracker.db") as conn:
+    with sqlite3.connect(Path(fuzz_stack.env["PERHEOPAS_VAR"]) / "tracker.db") as conn:
         rows = [json.loads(r[0]) for r in conn.execute("SELECT data FROM events WHERE sender_id = ?", (session,))]
     users = [e for e in rows if e.get("event") == "user"]
     assert len(users) == 4
