@@ -6,17 +6,31 @@ validates the schema itself against the JSON Schema meta-schema, on every call. 
 checked once and one validator is reused; a reply that fails still raises the same ValidationError with
 Rasa's own explanation appended.
 
+Rasa also opens a new HTTP client session, and so a new TCP connection, for every call to the action server
+(`EndpointConfig.request`), and the action server accepts each one anew. Here each endpoint keeps one session
+per event loop with keep-alive connections, closed after `ACTION_KEEPALIVE_SECONDS` idle: shorter than the
+action server's own keep-alive (Sanic's 5 s), so a connection is never reused just as the server drops it.
+A request is never retried: a call that fails fails as before (an action must not run twice).
+
 Applied by the anonymising tracker store when Rasa creates it (our one piece of code that Rasa's process
 always loads at start-up).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import ssl
 from functools import lru_cache
 from typing import Any
 
+import aiohttp
+
 log = logging.getLogger("perheopas.rasa_speedups")
+
+ACTION_KEEPALIVE_SECONDS = 2.0
+_SESSIONS_ATTR = "_perheopas_sessions"
 
 
 @lru_cache(maxsize=1)
@@ -49,14 +63,75 @@ def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
         raise error
 
 
+def _kept_session(endpoint: Any) -> aiohttp.ClientSession:
+    """This endpoint's session on the running event loop, made with the settings of EndpointConfig.session()."""
+    loop = asyncio.get_running_loop()
+    sessions: dict[int, tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession]] = endpoint.__dict__.setdefault(
+        _SESSIONS_ATTR, {})
+    found = sessions.get(id(loop))
+    if found is not None and found[0] is loop and not found[1].closed:
+        return found[1]
+    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+
+    auth = None
+    if endpoint.basic_auth:
+        auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+    session = aiohttp.ClientSession(
+        headers=endpoint.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        connector=aiohttp.TCPConnector(keepalive_timeout=ACTION_KEEPALIVE_SECONDS),
+    )
+    sessions[id(loop)] = (loop, session)
+    return session
+
+
+async def _request_with_kept_session(
+    self: Any, method: str = "post", subpath: str | None = None, content_type: str | None = "application/json",
+    compress: bool = False, **kwargs: Any,
+) -> Any:
+    """EndpointConfig.request of Rasa 3.6, line for line, except that the client session is kept."""
+    from aiohttp.client_exceptions import ContentTypeError
+    from rasa.shared.exceptions import FileNotFoundException
+    from rasa.utils.endpoints import ClientResponseError, concat_url
+
+    headers = {}
+    if content_type:
+        headers["Content-Type"] = content_type
+    if "headers" in kwargs:
+        headers.update(kwargs.pop("headers"))
+    if self.headers:
+        headers.update(self.headers)
+    url = concat_url(self.url, subpath)
+    sslcontext = None
+    if self.cafile:
+        try:
+            sslcontext = ssl.create_default_context(cafile=self.cafile)
+        except FileNotFoundError as error:
+            raise FileNotFoundException(
+                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
+            ) from error
+    session = _kept_session(self)
+    async with session.request(method, url, headers=headers, params=self.combine_parameters(kwargs),
+                               compress=compress, ssl=sslcontext, **kwargs) as response:
+        if response.status >= 400:
+            raise ClientResponseError(response.status, response.reason, await response.content.read())
+        try:
+            return await response.json()
+        except ContentTypeError:
+            return None
+
+
 def apply() -> bool:
     """Install the speed-ups once per process; False if this Rasa does not look like the one they were made for."""
     from rasa.core.actions.action import RemoteAction
+    from rasa.utils.endpoints import EndpointConfig
 
     if getattr(RemoteAction._validate_action_result, "__module__", "") == __name__:
         return True
-    if not callable(getattr(RemoteAction, "action_response_format_spec", None)):
-        log.warning("Rasa's RemoteAction changed; action reply validation left as it is")
+    if not callable(getattr(RemoteAction, "action_response_format_spec", None)) or not callable(
+        getattr(EndpointConfig, "combine_parameters", None)
+    ):
+        log.warning("Rasa's RemoteAction or EndpointConfig changed; the speed-ups are left out")
         return False
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    EndpointConfig.request = _request_with_kept_session  # type: ignore[method-assign]
     return True

@@ -114,19 +114,28 @@ def contains_personal_data(text: str) -> bool:
     return redact_text(text) != text
 
 
-def redact_data(value: Any, skip_keys: Iterable[str] = STRUCTURAL_KEYS) -> Any:
+@lru_cache(maxsize=4096)
+def redact_bot_text(text: str) -> str:
+    """redact_text for the bot's own texts, remembered: they repeat (the same listing of services, the same
+    questions), and the phone-number search over a listing full of service numbers is the costly part of
+    redaction. Not for users' texts, so their words are not kept in memory beyond the turn."""
+    return redact_text(text)
+
+
+def redact_data(value: Any, skip_keys: Iterable[str] = STRUCTURAL_KEYS,
+                redact: Callable[[str], str] = redact_text) -> Any:
     """Redact every string inside JSON-like data (dicts, lists, strings), leaving structural keys alone."""
     skip = skip_keys if isinstance(skip_keys, frozenset) else frozenset(skip_keys)
-    return _walk(value, skip)
+    return _walk(value, skip, redact)
 
 
-def _walk(value: Any, skip: frozenset[str]) -> Any:
+def _walk(value: Any, skip: frozenset[str], redact: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return redact_text(value)
+        return redact(value)
     if isinstance(value, dict):
-        return {key: (item if key in skip else _walk(item, skip)) for key, item in value.items()}
+        return {key: (item if key in skip else _walk(item, skip, redact)) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_walk(item, skip) for item in value]
+        return [_walk(item, skip, redact) for item in value]
     return value
 
 

@@ -31,7 +31,7 @@ class Child:
     ready_url: str
 
 
-def children(ports: Ports, model: Path) -> list[Child]:
+def children(ports: Ports, model: Path, interface: str = "127.0.0.1") -> list[Child]:
     python = sys.executable
     return [
         Child(
@@ -42,7 +42,7 @@ def children(ports: Ports, model: Path) -> list[Child]:
         Child(
             "rasa",
             # No --enable-api: the HTTP API is a remote-code-execution risk we do not need (DESIGN.md).
-            [python, "-m", "rasa", "run", "--model", str(model), "--port", str(ports.rasa),
+            [python, "-m", "rasa", "run", "--model", str(model), "--interface", interface, "--port", str(ports.rasa),
              "--credentials", "credentials.yml", "--endpoints", "endpoints.yml", "--cors", "[]"],
             f"http://127.0.0.1:{ports.rasa}/",
         ),
@@ -106,7 +106,7 @@ async def supervise(ports: Ports, model: Path) -> int:
     started = time.monotonic()
     exit_code = 0
     try:
-        for child in children(ports, model):
+        for child in children(ports, model, env["PERHEOPAS_RASA_INTERFACE"]):
             proc = await asyncio.create_subprocess_exec(
                 *child.argv, cwd=REPO_ROOT, env=env, start_new_session=True,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

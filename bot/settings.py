@@ -33,9 +33,21 @@ def var_dir() -> Path:
     return path
 
 
-def rasa_environment(ports: Ports) -> dict[str, str]:
-    """Environment for every Rasa process: no telemetry, quiet TensorFlow, endpoints resolved."""
+# TensorFlow's own thread pools, per Rasa process while it serves. One thread each: a turn runs small models one
+# after another, so more threads only contend with the action server and the web app for this machine's cores
+# (bench/LOAD_RESULTS.md). Training keeps TensorFlow's defaults.
+SERVING_TF_THREADS = "1"
+
+
+def rasa_environment(ports: Ports, serving: bool = True) -> dict[str, str]:
+    """Environment for every Rasa process: no telemetry, quiet TensorFlow, endpoints resolved, loopback only."""
     env = dict(os.environ)
+    if serving:
+        env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", SERVING_TF_THREADS)
+        env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", SERVING_TF_THREADS)
+    # Rasa and the action server have no authentication of their own: only the web app may reach them.
+    env.setdefault("PERHEOPAS_RASA_INTERFACE", "127.0.0.1")
+    env.setdefault("SANIC_HOST", "127.0.0.1")  # rasa_sdk's listening address
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

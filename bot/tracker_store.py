@@ -10,6 +10,7 @@ bot.rasa_speedups.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -19,13 +20,13 @@ import sqlalchemy
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import Engine
 
 from bot import rasa_speedups
-from bot.redact import install_log_redaction, redact_data
+from bot.redact import install_log_redaction, redact_bot_text, redact_data, redact_text
 
 log = logging.getLogger("perheopas.tracker_store")
 
@@ -38,7 +39,8 @@ NAME_PLACEHOLDER = "[nimi]"
 
 def redacted_event(event: Event, names: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The event as Rasa serialises it, with every non-structural string redacted and the given names removed."""
-    data: dict[str, Any] = redact_data(event.as_dict())
+    raw = event.as_dict()
+    data: dict[str, Any] = redact_data(raw, redact=redact_bot_text if raw.get("event") == "bot" else redact_text)
     if data.get("event") == "slot" and data.get("name") in NAME_SLOTS and data.get("value"):
         data["value"] = NAME_PLACEHOLDER
     return _remove_names(data, names) if names else data
@@ -116,32 +118,64 @@ class AnonymizingTrackerStore(SQLTrackerStore):
         )
         if self.engine.dialect.name == "sqlite":
             _tune_sqlite(self.engine)
+        self._prepare_statements()
         # This store is the one piece of ours that Rasa's process always loads at start-up, after its logging:
         # Rasa's error logs can quote a whole tracker (an action server's 500 reply echoes its request), and
         # Rasa re-validates a JSON schema on every action call (bot/rasa_speedups.py).
         install_log_redaction()
         rasa_speedups.apply()
 
+    def _prepare_statements(self) -> None:
+        """The latest session's events (what SQLTrackerStore._event_query selects), as Core statements built once.
+
+        Rasa rebuilds its ORM query and its cache key on every turn and loads whole ORM rows; in the load
+        benchmark that cost more of Rasa's CPU than reading the rows (bench/LOAD_RESULTS.md).
+        """
+        table = self.SQLEvent.__table__
+        sender = table.c.sender_id == sqlalchemy.bindparam("sender_id")
+        session_start = (
+            sqlalchemy.select(sqlalchemy.func.max(table.c.timestamp))
+            .where(sender, table.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        latest_session = sqlalchemy.and_(
+            sender, sqlalchemy.or_(table.c.timestamp >= session_start, session_start.is_(None))
+        )
+        self._latest_session_data = sqlalchemy.select(table.c.data).where(latest_session).order_by(table.c.id)
+        self._latest_session_count = sqlalchemy.select(sqlalchemy.func.count()).select_from(table).where(
+            latest_session
+        )
+        self._insert_event = table.insert()
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        if fetch_events_from_all_sessions:
+            return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        with self.engine.connect() as connection:
+            rows = connection.execute(self._latest_session_data, {"sender_id": sender_id}).scalars().all()
+        if not self.domain or not rows:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Append the tracker's new events, redacted, in one transaction (mirrors SQLTrackerStore.save)."""
+        """Append the tracker's new events, redacted, in one transaction (as SQLTrackerStore.save does)."""
         await self.stream_events(tracker)
-        with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
+        with self.engine.begin() as connection:
+            stored = connection.execute(self._latest_session_count, {"sender_id": tracker.sender_id}).scalar_one()
+            new_events = list(itertools.islice(tracker.events, stored, None))
             names = names_in(new_events)
+            rows = []
             for event in new_events:
                 data = redacted_event(event, names)
-                intent = (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY)
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=intent,
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
-                )
-            session.commit()
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            if rows:
+                connection.execute(self._insert_event, rows)
         log.debug("stored redacted events")
 
     async def _stream_new_events(self, event_broker: EventBroker, new_events: list[Event], sender_id: str) -> None:

@@ -20,7 +20,7 @@ def train(out: Path, name: str, config: str = "config.yml", extra: list[str] | N
     started = time.monotonic()
     with log_path.open("w", encoding="utf-8") as log_file:
         result = subprocess.run(
-            argv, cwd=REPO_ROOT, env=rasa_environment(Ports.from_env()),
+            argv, cwd=REPO_ROOT, env=rasa_environment(Ports.from_env(), serving=False),
             stdout=log_file, stderr=subprocess.STDOUT, check=False,
         )
     elapsed = time.monotonic() - started

@@ -218,7 +218,7 @@ def running_parts(workdir: Path, extra_env: dict[str, str] | None = None, only: 
     ports = Ports(int(env["PERHEOPAS_ACTIONS_PORT"]), int(env["PERHEOPAS_RASA_PORT"]), int(env["PERHEOPAS_WEB_PORT"]))
     parts = Parts(workdir, env)
     try:
-        for child in children(ports, MODEL):
+        for child in children(ports, MODEL, env["PERHEOPAS_RASA_INTERFACE"]):
             if only and child.name not in only:
                 continue
             proc = Proc(child.name, child.argv, dict(env), workdir / f"{child.name}.log", child.ready_url)

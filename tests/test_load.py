@@ -7,9 +7,12 @@ shared CI machine is too noisy to fail a build on.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -32,20 +35,76 @@ def _outcome(action: object, reply: dict[str, object]) -> str:
         return f"invalid: {error.message}"
 
 
+@contextlib.contextmanager
+def _speedups_applied() -> Iterator[None]:
+    from rasa.core.actions.action import RemoteAction
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot import rasa_speedups
+
+    originals = RemoteAction._validate_action_result, EndpointConfig.request
+    try:
+        assert rasa_speedups.apply()
+        yield
+    finally:
+        RemoteAction._validate_action_result, EndpointConfig.request = originals  # type: ignore[method-assign]
+
+
+async def test_action_endpoint_keeps_its_connection_and_fails_as_rasa_does() -> None:
+    """One kept-alive connection for many calls; errors raise Rasa's ClientResponseError; a restarted server is
+    reached again after the idle time (the kept connection is closed before the server would drop it)."""
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    from bot import rasa_speedups
+
+    peers: list[object] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+        body = await request.json()
+        if body.get("fail"):
+            return web.json_response({"error": "no"}, status=500)
+        return web.json_response({"echo": body["n"]})
+
+    async def serve(port: int = 0) -> tuple[web.AppRunner, int]:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app, keepalive_timeout=5)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", port)
+        await site.start()
+        return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    runner, port = await serve()
+    with _speedups_applied():
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
+        try:
+            assert [await endpoint.request(json={"n": n}) for n in range(5)] == [{"echo": n} for n in range(5)]
+            assert len(set(peers)) == 1, peers
+            with pytest.raises(ClientResponseError) as failed:
+                await endpoint.request(json={"fail": True})
+            assert failed.value.status == 500
+            await runner.cleanup()
+            await asyncio.sleep(rasa_speedups.ACTION_KEEPALIVE_SECONDS + 0.5)
+            runner, _ = await serve(port)
+            assert await endpoint.request(json={"n": 7}) == {"echo": 7}
+        finally:
+            await runner.cleanup()
+            for _loop, session in getattr(endpoint, "_perheopas_sessions", {}).values():
+                await session.close()
+
+
 def test_action_reply_validation_speed_up_keeps_rasa_behaviour() -> None:
     from rasa.core.actions.action import RemoteAction
 
     from bot import rasa_speedups
 
     action = RemoteAction.__new__(RemoteAction)
-    original = RemoteAction._validate_action_result
     before = [_outcome(action, reply) for reply in GOOD_REPLIES + BAD_REPLIES]
-    try:
-        assert rasa_speedups.apply()
+    with _speedups_applied():
         assert rasa_speedups.apply()  # idempotent
         after = [_outcome(action, reply) for reply in GOOD_REPLIES + BAD_REPLIES]
-    finally:
-        RemoteAction._validate_action_result = original  # type: ignore[method-assign]
     assert after == before
     assert before[: len(GOOD_REPLIES)] == ["ok"] * len(GOOD_REPLIES)
     assert all(outcome.startswith("invalid") for outcome in before[len(GOOD_REPLIES):])

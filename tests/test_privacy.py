@@ -424,3 +424,33 @@ def test_logs_carry_no_message_text_at_info(privacy_stack: Stack) -> None:
     for word in ("Kvartsikello", "Zanzibar"):
         assert word not in log, "message text reached a log at INFO"
     assert re.search(r"ready in", log)
+
+
+async def test_tracker_store_reads_and_counts_the_latest_session_as_rasa_does(tmp_path: Path) -> None:
+    """The store's own statements select what Rasa's SQLTrackerStore selects: the latest session only."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
+
+    store = AnonymizingTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    plain = SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    tracker = DialogueStateTracker.from_events("sessions", [
+        ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=1.0),
+        ActionExecuted("action_listen", timestamp=2.0), UserUttered("ensimmäinen", timestamp=3.0),
+        ActionExecuted("action_session_start", timestamp=10.0), SessionStarted(timestamp=10.0),
+        ActionExecuted("action_listen", timestamp=11.0), UserUttered("toinen", timestamp=12.0),
+    ], slots=DOMAIN.slots)
+    await plain.save(tracker)  # the first session written by Rasa's own store
+    ours = await store.retrieve("sessions")
+    theirs = await plain.retrieve("sessions")
+    assert ours is not None and theirs is not None
+    assert [e.as_dict() for e in ours.events] == [e.as_dict() for e in theirs.events]
+    assert ours.latest_message is not None and ours.latest_message.text == "toinen"
+
+    ours.update(UserUttered("kolmas", timestamp=13.0))
+    await store.save(ours)  # appends only the one new event after what the latest session holds
+    with sqlite3.connect(tmp_path / "tracker.db") as conn:
+        texts = [json.loads(row[0]).get("text") for row in conn.execute(
+            "SELECT data FROM events WHERE sender_id='sessions' AND type_name='user' ORDER BY id")]
+    assert texts == ["ensimmäinen", "toinen", "kolmas"]
+    full = await store.retrieve_full_tracker("sessions")
+    assert full is not None and len(full.events) == 9
