@@ -174,33 +174,32 @@ class SideSlotsFormValidation(FormValidationAction, ABC):
 
 # --- search: which need, then the form, then the results -------------------------------------------------------
 
-class ActionSetNeed(Action):
-    """Remembers what the parent is looking for (from the intent or a button's need) and how to show it."""
+def need_events(tracker: Tracker) -> list[EventType]:
+    """What the parent is looking for (from the intent or a button's need) and how to show it, as slot events.
 
-    def name(self) -> str:
-        return "action_set_need"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        intent = latest_intent(tracker)
-        current = tracker.get_slot("service_need")
-        chosen = get_need(latest_entity(tracker, "need")) or need_for_intent(intent)
-        new = chosen.name if chosen else current
-        shown = int(tracker.get_slot("results_offset") or 0) > 0
-        mode = MODE_NEW
-        if new == current and shown and intent == "ask_more_places":
-            mode = MODE_MORE
-        elif new == current and shown and intent == "ask_opening_hours":
-            mode = MODE_HOURS
-        events: list[EventType] = [SlotSet("service_need", new), SlotSet("search_mode", mode)]
-        age = latest_entity(tracker, "age")
-        if age and parse_age(age) is not None:
-            # Set here, not by a from_entity mapping: the classifier tags digit groups of phone numbers as ages.
-            events.append(SlotSet("age", age))
-        if mode == MODE_NEW:
-            events += [SlotSet("results_offset", 0.0), SlotSet("page_start", 0.0)]
-        if new != current:
-            events += [SlotSet("municipality_skipped", False), SlotSet("age_skipped", False)]
-        return events
+    Run by validate_search_form when a message starts the form, in the same call that checks what is missing,
+    so a search turn costs one prediction and one action-server call less (bench/LOAD_RESULTS.md).
+    """
+    intent = latest_intent(tracker)
+    current = tracker.get_slot("service_need")
+    chosen = get_need(latest_entity(tracker, "need")) or need_for_intent(intent)
+    new = chosen.name if chosen else current
+    shown = int(tracker.get_slot("results_offset") or 0) > 0
+    mode = MODE_NEW
+    if new == current and shown and intent == "ask_more_places":
+        mode = MODE_MORE
+    elif new == current and shown and intent == "ask_opening_hours":
+        mode = MODE_HOURS
+    events: list[EventType] = [SlotSet("service_need", new), SlotSet("search_mode", mode)]
+    age = latest_entity(tracker, "age")
+    if age and parse_age(age) is not None:
+        # Set here, not by a from_entity mapping: the classifier tags digit groups of phone numbers as ages.
+        events.append(SlotSet("age", age))
+    if mode == MODE_NEW:
+        events += [SlotSet("results_offset", 0.0), SlotSet("page_start", 0.0)]
+    if new != current:
+        events += [SlotSet("municipality_skipped", False), SlotSet("age_skipped", False)]
+    return events
 
 
 class ValidateSearchForm(SideSlotsFormValidation):
@@ -208,6 +207,18 @@ class ValidateSearchForm(SideSlotsFormValidation):
 
     def name(self) -> str:
         return "validate_search_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """When a message starts the form, first take the need from it (need_events), then validate as usual."""
+        # Rasa marks the form active before it calls this; nothing has been asked yet only when it starts.
+        starting = not tracker.get_slot("requested_slot")
+        if not starting:
+            return await super().run(dispatcher, tracker, domain)
+        need = need_events(tracker)
+        tracker.add_slots(need)
+        validated = await super().run(dispatcher, tracker, domain)
+        overridden = {event["name"] for event in validated if event.get("event") == "slot"}
+        return [event for event in need if event["name"] not in overridden] + validated
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> list[str]:

@@ -38,16 +38,58 @@ def _outcome(action: object, reply: dict[str, object]) -> str:
 @contextlib.contextmanager
 def _speedups_applied() -> Iterator[None]:
     from rasa.core.actions.action import RemoteAction
+    from rasa.shared.nlu.training_data.features import Features
     from rasa.utils.endpoints import EndpointConfig
 
     from bot import rasa_speedups
 
-    originals = RemoteAction._validate_action_result, EndpointConfig.request
+    originals = RemoteAction._validate_action_result, EndpointConfig.request, Features._combine_sparse_features
     try:
         assert rasa_speedups.apply()
         yield
     finally:
-        RemoteAction._validate_action_result, EndpointConfig.request = originals  # type: ignore[method-assign]
+        (RemoteAction._validate_action_result, EndpointConfig.request,  # type: ignore[method-assign]
+         Features._combine_sparse_features) = originals
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sparse_feature_join_equals_scipy_hstack(seed: int) -> None:
+    import numpy as np
+    import scipy.sparse
+
+    from bot.rasa_speedups import hstack_pair
+
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(1, 12))
+    formats, dtypes = ["coo", "csr", "csc"], [np.float32, np.float64, np.int64]
+    left = scipy.sparse.random(rows, int(rng.integers(1, 300)), density=0.05, format=formats[seed % 3],
+                               dtype=dtypes[seed % 3], random_state=seed)
+    right = scipy.sparse.random(rows, int(rng.integers(1, 300)), density=0.1 if seed % 2 else 0.0,
+                                format=formats[(seed + 1) % 3], dtype=np.float32, random_state=seed + 1)
+    expected, joined = scipy.sparse.hstack([left, right]), hstack_pair(left, right)
+    assert joined.format == expected.format == "coo"
+    assert joined.dtype == expected.dtype and joined.shape == expected.shape
+    assert (joined.toarray() == expected.toarray()).all()
+
+
+def test_rasa_combines_sparse_features_the_same_with_the_speed_up() -> None:
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    def combined() -> np.ndarray:
+        first = Features(scipy.sparse.random(4, 50, density=0.2, format="coo", random_state=1), "sequence", "text",
+                         "a")
+        first.combine_with_features(Features(scipy.sparse.random(4, 30, density=0.2, format="coo", random_state=2),
+                                             "sequence", "text", "b"))
+        with pytest.raises(ValueError, match="sequence dimensions"):
+            first.combine_with_features(Features(scipy.sparse.random(3, 5, format="coo"), "sequence", "text", "c"))
+        return first.features.toarray()
+
+    before = combined()
+    with _speedups_applied():
+        after = combined()
+    assert (before == after).all() and before.shape == (4, 80)
 
 
 async def test_action_endpoint_keeps_its_connection_and_fails_as_rasa_does() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from action_fixtures import make_tracker, run
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,14 +15,14 @@ from actions import lookup
 from actions.actions import (
     ActionAskAge,
     ActionAskMunicipality,
-    ActionSetNeed,
     ActionShowServices,
     ValidateSearchForm,
+    need_events,
 )
 from catalog.clock import now as clock_now
 from catalog.query import find_services
 
-# --- action_set_need -------------------------------------------------------------------------------------------
+# --- the need, taken when a message starts the search form ---------------------------------------------------
 
 
 @pytest.mark.parametrize("intent, entities, need", [
@@ -36,36 +37,55 @@ from catalog.query import find_services
     ("violence_perpetrator_help", {}, "vv_perpetrator"),
     ("inform", {"need": "vv_local"}, "vv_local"),
 ])
-async def test_set_need_from_intent_or_button(intent: str, entities: dict[str, str], need: str) -> None:
-    outcome = await run(ActionSetNeed(), make_tracker("x", intent, entities))
-    assert outcome.slots["service_need"] == need
+def test_set_need_from_intent_or_button(intent: str, entities: dict[str, str], need: str) -> None:
+    slots = need_slots(make_tracker("x", intent, entities))
+    assert slots["service_need"] == need
+    assert slots["search_mode"] == "new"
+    assert slots["results_offset"] == 0
+
+
+def need_slots(tracker: Tracker) -> dict[str, Any]:
+    return {event["name"]: event["value"] for event in need_events(tracker)}
+
+
+async def test_the_form_takes_the_need_when_a_message_starts_it(sessions: sessionmaker[Session]) -> None:
+    starting = make_tracker("etsin perhekahvilaa", "find_kohtaamispaikka", active_loop="search_form")
+    outcome = await run(ValidateSearchForm(), starting)
+    assert outcome.slots["service_need"] == "kohtaamispaikka"
     assert outcome.slots["search_mode"] == "new"
-    assert outcome.slots["results_offset"] == 0
+    assert outcome.slots["requested_slot"] == "municipality"
+
+
+async def test_the_form_keeps_the_need_while_it_runs(sessions: sessionmaker[Session]) -> None:
+    running = make_tracker("ero", "ero_talk_support", active_loop="search_form", slots={
+        "service_need": "kohtaamispaikka", "results_offset": 4.0, "requested_slot": "municipality"})
+    outcome = await run(ValidateSearchForm(), running)
+    assert "search_mode" not in outcome.slots and "results_offset" not in outcome.slots
 
 
 async def test_inform_keeps_the_current_need() -> None:
     tracker = make_tracker("entä Kempeleessä", "inform", {"municipality": "Kempele"},
                            slots={"service_need": "ero_talk"})
-    assert (await run(ActionSetNeed(), tracker)).slots["service_need"] == "ero_talk"
+    assert need_slots(tracker)["service_need"] == "ero_talk"
 
 
 async def test_an_unknown_button_need_is_ignored() -> None:
     tracker = make_tracker("x", "inform", {"need": "nonsense"}, slots={"service_need": "kohtaamispaikka"})
-    assert (await run(ActionSetNeed(), tracker)).slots["service_need"] == "kohtaamispaikka"
+    assert need_slots(tracker)["service_need"] == "kohtaamispaikka"
 
 
 @pytest.mark.parametrize("intent, mode", [("ask_more_places", "more"), ("ask_opening_hours", "hours")])
 async def test_paging_and_hours_continue_the_shown_list(intent: str, mode: str) -> None:
     tracker = make_tracker("x", intent, slots={"service_need": "kohtaamispaikka", "results_offset": 4.0})
-    outcome = await run(ActionSetNeed(), tracker)
-    assert outcome.slots["search_mode"] == mode
-    assert "results_offset" not in outcome.slots
+    slots = need_slots(tracker)
+    assert slots["search_mode"] == mode
+    assert "results_offset" not in slots
 
 
 async def test_more_without_a_list_starts_a_new_search() -> None:
-    outcome = await run(ActionSetNeed(), make_tracker("onko muita", "ask_more_places"))
-    assert outcome.slots["service_need"] == "kohtaamispaikka"
-    assert outcome.slots["search_mode"] == "new"
+    slots = need_slots(make_tracker("onko muita", "ask_more_places"))
+    assert slots["service_need"] == "kohtaamispaikka"
+    assert slots["search_mode"] == "new"
 
 
 # --- search_form: ask only what is missing -----------------------------------------------------------------------
@@ -339,6 +359,6 @@ async def test_language_nobody_serves_in_is_said_and_all_are_shown(sessions: ses
 async def test_digits_of_a_phone_number_never_become_the_age(sessions: sessionmaker[Session]) -> None:
     """The classifier tags "040 123 4567" as three `age` entities; none may end up in a slot."""
     tracker = make_tracker("040 123 4567", "inform", {"age": "4567"}, slots={"service_need": "kohtaamispaikka"})
-    assert "age" not in (await run(ActionSetNeed(), tracker)).slots
+    assert "age" not in need_slots(tracker)
     tracker = make_tracker("perhekahvila 2-vuotiaalle", "find_kohtaamispaikka", {"age": "2-vuotiaalle"})
-    assert (await run(ActionSetNeed(), tracker)).slots["age"] == "2-vuotiaalle"
+    assert need_slots(tracker)["age"] == "2-vuotiaalle"
