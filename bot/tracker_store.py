@@ -17,6 +17,8 @@ import re
 from typing import Any
 
 import sqlalchemy
+import sqlalchemy.orm
+import sqlalchemy.pool
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
@@ -72,9 +74,17 @@ def _remove_names(node: Any, names: frozenset[str]) -> Any:
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _tune_sqlite(engine: Engine) -> None:
-    """WAL lets `python -m bot purge` run while Rasa writes; synchronous=NORMAL saves an fsync per turn (a
-    power cut may lose the last turns of a transcript, a crash of Rasa loses nothing)."""
+def _pooled_sqlite_engine(url: Any) -> Engine:
+    """An engine for the SQLite store that keeps its connections.
+
+    SQLAlchemy 1.4 gives a SQLite file a NullPool, which opens, tunes and closes a connection for every read and
+    every write of Rasa's turn. WAL lets `python -m bot purge` run while Rasa writes; synchronous=NORMAL saves
+    an fsync per turn (a power cut may lose the last turns of a transcript, a crash of Rasa loses nothing).
+    """
+    engine = sqlalchemy.create_engine(
+        url, poolclass=sqlalchemy.pool.QueuePool, pool_size=2, max_overflow=8,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -86,7 +96,7 @@ def _tune_sqlite(engine: Engine) -> None:
             cursor.close()
 
     sqlalchemy.event.listen(engine, "connect", on_connect)
-    engine.dispose()  # connections made before the listener get the settings when reopened
+    return engine
 
 
 class AnonymizingTrackerStore(SQLTrackerStore):
@@ -117,7 +127,9 @@ class AnonymizingTrackerStore(SQLTrackerStore):
             event_broker=event_broker, login_db=login_db, query=query, **kwargs,
         )
         if self.engine.dialect.name == "sqlite":
-            _tune_sqlite(self.engine)
+            self.engine.dispose()
+            self.engine = _pooled_sqlite_engine(self.engine.url)
+            self.sessionmaker = sqlalchemy.orm.sessionmaker(bind=self.engine)
         self._prepare_statements()
         # This store is the one piece of ours that Rasa's process always loads at start-up, after its logging:
         # Rasa's error logs can quote a whole tracker (an action server's 500 reply echoes its request), and

@@ -38,18 +38,20 @@ def _outcome(action: object, reply: dict[str, object]) -> str:
 @contextlib.contextmanager
 def _speedups_applied() -> Iterator[None]:
     from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import Event
     from rasa.shared.nlu.training_data.features import Features
     from rasa.utils.endpoints import EndpointConfig
 
     from bot import rasa_speedups
 
-    originals = RemoteAction._validate_action_result, EndpointConfig.request, Features._combine_sparse_features
+    originals = (RemoteAction._validate_action_result, EndpointConfig.request, Features._combine_sparse_features,
+                 Event.__dict__["resolve_by_type"])
     try:
         assert rasa_speedups.apply()
         yield
     finally:
         (RemoteAction._validate_action_result, EndpointConfig.request,  # type: ignore[method-assign]
-         Features._combine_sparse_features) = originals
+         Features._combine_sparse_features, Event.resolve_by_type) = originals
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -70,6 +72,22 @@ def test_sparse_feature_join_equals_scipy_hstack(seed: int) -> None:
     assert joined.format == expected.format == "coo"
     assert joined.dtype == expected.dtype and joined.shape == expected.shape
     assert (joined.toarray() == expected.toarray()).all()
+
+
+def test_events_resolve_to_the_same_classes_with_the_speed_up() -> None:
+    from rasa.shared.core.events import Event, SlotSet
+
+    names = ["user", "bot", "slot", "action", "active_loop", "session_started", "restart", "followup"]
+    before = [Event.resolve_by_type(name) for name in names]
+    with _speedups_applied():
+        for _ in range(2):  # the second round comes from the remembered classes
+            assert [Event.resolve_by_type(name) for name in names] == before
+        assert Event.resolve_by_type("topic") is None
+        assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+        with pytest.raises(ValueError, match="Unknown event name"):
+            Event.resolve_by_type("no_such_event")
+        assert isinstance(Event.from_parameters({"event": "slot", "name": "age", "value": "2"}), SlotSet)
+    assert Event.resolve_by_type("slot") is SlotSet
 
 
 def test_rasa_combines_sparse_features_the_same_with_the_speed_up() -> None:
@@ -169,3 +187,28 @@ def test_short_load_benchmark(tmp_path: Path) -> None:
         assert result["peak_rss_mib"][name] > 0, name
     for key in ("p50", "p95", "p99"):
         assert f"{key} ms" in result["report"]
+
+
+def test_quick_reply_check_agrees_with_the_full_schema() -> None:
+    """Replies the quick check passes are exactly the valid ones among many shapes, good and bad."""
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.rasa_speedups import _quickly_valid
+
+    schema = RemoteAction.action_response_format_spec()
+    events = [
+        {"event": "slot", "name": "age", "value": 3}, {"event": "slot", "name": "age"}, {"event": "slot"},
+        {"event": "action", "name": "utter_greet"}, {"event": "active_loop", "name": None},
+        {"event": "bot", "text": "Hei", "data": {}}, {"event": "bot", "text": 5},
+        {"event": "user", "text": "moi", "parse_data": {"intent": {"name": "greet", "confidence": 1}}},
+        {"event": "user", "parse_data": {"intent": {"name": 3}}}, {"event": "followup", "name": "x"},
+        {"event": "nonsense"}, {"event": 42}, {"no_event": 1}, "slot", None,
+        {"event": "slot", "name": "x", "value": 1, "timestamp": "yesterday"},
+        {"event": "reset_slots"}, {"event": "session_started", "metadata": {"a": 1}},
+    ]
+    replies: list[object] = [{"events": [e], "responses": []} for e in events]
+    replies += [{"events": events[:2]}, {"events": [events[0], events[3]]}, {"responses": [{"text": "x"}]},
+                {"responses": ["x"]}, {"events": "nope"}, {}, [], "x"]
+    full = jsonschema.validators.validator_for(schema)(schema)
+    for reply in replies:
+        assert _quickly_valid(reply) == full.is_valid(reply), reply
