@@ -8,7 +8,8 @@ its type names, and a reply that does not pass that gets the full check, so it r
 with Rasa's own explanation appended.
 
 Rasa also opens a new HTTP client session, and so a new TCP connection, for every call to the action server
-(`EndpointConfig.request`), and the action server accepts each one anew. Here each endpoint keeps one session
+(`async with self.session()` in `EndpointConfig.request`), and the action server accepts each one anew. Here
+`EndpointConfig.session` hands out one kept session per endpoint and event loop instead,
 per event loop with keep-alive connections, closed after `ACTION_KEEPALIVE_SECONDS` idle: shorter than the
 action server's own keep-alive (Sanic's 5 s), so a connection is never reused just as the server drops it.
 A request is never retried: a call that fails fails as before (an action must not run twice).
@@ -29,17 +30,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import ssl
 from functools import lru_cache
 from typing import Any
 
 import aiohttp
+import numpy as np
+from scipy.sparse import coo_matrix
 
 log = logging.getLogger("perheopas.rasa_speedups")
 
 ACTION_KEEPALIVE_SECONDS = 2.0
-_SESSIONS_ATTR = "_perheopas_sessions"
+_SESSION_ATTR = "_perheopas_session"
 
 
 @lru_cache(maxsize=1)
@@ -120,11 +121,9 @@ def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
 def _kept_session(endpoint: Any) -> aiohttp.ClientSession:
     """This endpoint's session on the running event loop, made with the settings of EndpointConfig.session()."""
     loop = asyncio.get_running_loop()
-    sessions: dict[int, tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession]] = endpoint.__dict__.setdefault(
-        _SESSIONS_ATTR, {})
-    found = sessions.get(id(loop))
-    if found is not None and found[0] is loop and not found[1].closed:
-        return found[1]
+    kept: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = endpoint.__dict__.get(_SESSION_ATTR)
+    if kept is not None and kept[0] is loop and not kept[1].closed:
+        return kept[1]
     from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 
     auth = None
@@ -134,51 +133,30 @@ def _kept_session(endpoint: Any) -> aiohttp.ClientSession:
         headers=endpoint.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
         connector=aiohttp.TCPConnector(keepalive_timeout=ACTION_KEEPALIVE_SECONDS),
     )
-    sessions[id(loop)] = (loop, session)
+    endpoint.__dict__[_SESSION_ATTR] = (loop, session)
     return session
 
 
-async def _request_with_kept_session(
-    self: Any, method: str = "post", subpath: str | None = None, content_type: str | None = "application/json",
-    compress: bool = False, **kwargs: Any,
-) -> Any:
-    """EndpointConfig.request of Rasa 3.6, line for line, except that the client session is kept."""
-    from aiohttp.client_exceptions import ContentTypeError
-    from rasa.shared.exceptions import FileNotFoundException
-    from rasa.utils.endpoints import ClientResponseError, concat_url
+class _KeptSession:
+    """What `async with endpoint.session()` enters: the kept session, left open on exit."""
 
-    headers = {}
-    if content_type:
-        headers["Content-Type"] = content_type
-    if "headers" in kwargs:
-        headers.update(kwargs.pop("headers"))
-    if self.headers:
-        headers.update(self.headers)
-    url = concat_url(self.url, subpath)
-    sslcontext = None
-    if self.cafile:
-        try:
-            sslcontext = ssl.create_default_context(cafile=self.cafile)
-        except FileNotFoundError as error:
-            raise FileNotFoundException(
-                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
-            ) from error
-    session = _kept_session(self)
-    async with session.request(method, url, headers=headers, params=self.combine_parameters(kwargs),
-                               compress=compress, ssl=sslcontext, **kwargs) as response:
-        if response.status >= 400:
-            raise ClientResponseError(response.status, response.reason, await response.content.read())
-        try:
-            return await response.json()
-        except ContentTypeError:
-            return None
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self._session
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
+def _session(self: Any) -> _KeptSession:
+    """EndpointConfig.session, for Rasa's `async with self.session() as session:` in EndpointConfig.request."""
+    return _KeptSession(_kept_session(self))
 
 
 def hstack_pair(left: Any, right: Any) -> Any:
     """`scipy.sparse.hstack([left, right])` for two sparse matrices with the same number of rows, as COO."""
-    import numpy as np
-    from scipy.sparse import coo_matrix
-
     a, b = left.tocoo(copy=False), right.tocoo(copy=False)
     dtype = np.result_type(a.dtype, b.dtype)
     return coo_matrix(
@@ -223,13 +201,14 @@ def apply() -> bool:
 
     if getattr(RemoteAction._validate_action_result, "__module__", "") == __name__:
         return True
-    if not callable(getattr(RemoteAction, "action_response_format_spec", None)) or not callable(
-        getattr(EndpointConfig, "combine_parameters", None)
-    ) or not callable(getattr(Features, "_combine_sparse_features", None)):
-        log.warning("Rasa's RemoteAction or EndpointConfig changed; the speed-ups are left out")
+    if not all(callable(getattr(owner, name, None)) for owner, name in (
+        (RemoteAction, "action_response_format_spec"), (EndpointConfig, "session"),
+        (Features, "_combine_sparse_features"), (Event, "resolve_by_type"),
+    )):
+        log.warning("Rasa's RemoteAction, EndpointConfig, Features or Event changed; the speed-ups are left out")
         return False
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    EndpointConfig.request = _request_with_kept_session  # type: ignore[method-assign]
+    EndpointConfig.session = _session  # type: ignore[method-assign,assignment]
     Features._combine_sparse_features = _combine_sparse_features  # type: ignore[method-assign]
     global _original_resolve_by_type
     if _original_resolve_by_type is None:

@@ -118,7 +118,8 @@ def contains_personal_data(text: str) -> bool:
 def redact_bot_text(text: str) -> str:
     """redact_text for the bot's own texts, remembered: they repeat (the same listing of services, the same
     questions), and the phone-number search over a listing full of service numbers is the costly part of
-    redaction. Not for users' texts, so their words are not kept in memory beyond the turn."""
+    redaction. Not for users' texts, nor for a bot text that may echo a name (bot.tracker_store), so those are not
+    kept in memory beyond the turn."""
     return redact_text(text)
 
 

@@ -42,7 +42,10 @@ NAME_PLACEHOLDER = "[nimi]"
 def redacted_event(event: Event, names: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The event as Rasa serialises it, with every non-structural string redacted and the given names removed."""
     raw = event.as_dict()
-    data: dict[str, Any] = redact_data(raw, redact=redact_bot_text if raw.get("event") == "bot" else redact_text)
+    # The bot's texts go through the remembered redaction, except in a turn that named someone: its confirmation
+    # echoes the name, which must not stay in memory.
+    cached = raw.get("event") == "bot" and not names
+    data: dict[str, Any] = redact_data(raw, redact=redact_bot_text if cached else redact_text)
     if data.get("event") == "slot" and data.get("name") in NAME_SLOTS and data.get("value"):
         data["value"] = NAME_PLACEHOLDER
     return _remove_names(data, names) if names else data

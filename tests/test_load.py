@@ -44,13 +44,13 @@ def _speedups_applied() -> Iterator[None]:
 
     from bot import rasa_speedups
 
-    originals = (RemoteAction._validate_action_result, EndpointConfig.request, Features._combine_sparse_features,
+    originals = (RemoteAction._validate_action_result, EndpointConfig.session, Features._combine_sparse_features,
                  Event.__dict__["resolve_by_type"])
     try:
         assert rasa_speedups.apply()
         yield
     finally:
-        (RemoteAction._validate_action_result, EndpointConfig.request,  # type: ignore[method-assign]
+        (RemoteAction._validate_action_result, EndpointConfig.session,  # type: ignore[method-assign]
          Features._combine_sparse_features, Event.resolve_by_type) = originals
 
 
@@ -151,8 +151,9 @@ async def test_action_endpoint_keeps_its_connection_and_fails_as_rasa_does() -> 
             assert await endpoint.request(json={"n": 7}) == {"echo": 7}
         finally:
             await runner.cleanup()
-            for _loop, session in getattr(endpoint, "_perheopas_sessions", {}).values():
-                await session.close()
+            kept = getattr(endpoint, "_perheopas_session", None)
+            if kept is not None:
+                await kept[1].close()
 
 
 def test_action_reply_validation_speed_up_keeps_rasa_behaviour() -> None:
