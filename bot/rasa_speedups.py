@@ -9,8 +9,8 @@ with Rasa's own explanation appended.
 
 Rasa also opens a new HTTP client session, and so a new TCP connection, for every call to the action server
 (`async with self.session()` in `EndpointConfig.request`), and the action server accepts each one anew. Here
-`EndpointConfig.session` hands out one kept session per endpoint and event loop instead,
-per event loop with keep-alive connections, closed after `ACTION_KEEPALIVE_SECONDS` idle: shorter than the
+`EndpointConfig.session` hands out one kept session per endpoint and event loop instead, with keep-alive
+connections closed after `ACTION_KEEPALIVE_SECONDS` idle: shorter than the
 action server's own keep-alive (Sanic's 5 s), so a connection is never reused just as the server drops it.
 A request is never retried: a call that fails fails as before (an action must not run twice).
 
