@@ -8,6 +8,7 @@ import logging
 import re
 import time
 import unicodedata
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,6 +28,7 @@ MAX_MESSAGE_CHARS = 2000
 RATE_WINDOW_SECONDS = 10.0
 RATE_MAX_MESSAGES = 8
 MAX_TRACKED_SESSIONS = 50_000
+ROUTINGS = ("sticky", "round-robin")
 
 
 @lru_cache(maxsize=1)
@@ -59,15 +61,30 @@ class SessionState:
 class Gateway:
     """Forwards messages to Rasa's REST channel with limits and a static safety fallback."""
 
-    def __init__(self, rasa_url: str, timeout_seconds: float = 15.0) -> None:
-        # One Rasa URL, or several separated by commas (PERHEOPAS_RASA_URLS): then each message goes to the next
-        # one in turn. They must share a tracker store and a lock store (deploy/endpoints.production.yml).
+    def __init__(self, rasa_url: str, timeout_seconds: float = 15.0, routing: str = "sticky") -> None:
+        """`rasa_url` is one URL or several separated by commas; they must share one tracker store.
+
+        `sticky` sends every message of a conversation to the same process, which is what Rasa's in-memory lock
+        store needs (the default stack: several processes on one SQLite file). `round-robin` sends each message
+        to the next process, which is safe only with a shared lock store (deploy/endpoints.production.yml).
+        """
+        if routing not in ROUTINGS:
+            raise ValueError(f"unknown Rasa routing {routing!r}: use one of {', '.join(ROUTINGS)}")
         self.rasa_urls = [u.strip().rstrip("/") + "/webhooks/rest/webhook" for u in rasa_url.split(",") if u.strip()]
+        if not self.rasa_urls:
+            raise ValueError("no Rasa URL given")
         self.rasa_url = self.rasa_urls[0]
+        self.routing = routing
         self._turn = itertools.count()
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self.sessions: OrderedDict[str, SessionState] = OrderedDict()
         self._http: aiohttp.ClientSession | None = None
+
+    def first_process(self, session_id: str) -> int:
+        """Index of the Rasa process that gets this message first; the others only when it refuses connections."""
+        if self.routing == "sticky":
+            return zlib.crc32(session_id.encode("ascii")) % len(self.rasa_urls)
+        return next(self._turn) % len(self.rasa_urls)
 
     async def close(self) -> None:
         if self._http is not None:
@@ -130,7 +147,7 @@ class Gateway:
     async def _forward(self, session_id: str, message: str) -> list[dict[str, Any]] | None:
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=self.timeout)
-        first = next(self._turn)
+        first = self.first_process(session_id)
         for attempt in range(len(self.rasa_urls)):
             url = self.rasa_urls[(first + attempt) % len(self.rasa_urls)]
             try:

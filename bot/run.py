@@ -24,28 +24,42 @@ READY_TIMEOUT_SECONDS = 300.0
 
 @dataclass(frozen=True)
 class Child:
-    """One supervised process and the URL that answers once it is ready."""
+    """One supervised process and the URL that answers once it is ready.
+
+    `load_with_next`: start the next child without waiting for this one, so that several Rasa processes load
+    their models side by side; everything after them still waits until all of them are ready.
+    """
 
     name: str
     argv: list[str]
     ready_url: str
+    load_with_next: bool = False
+
+
+def rasa_name(index: int) -> str:
+    return "rasa" if index == 0 else f"rasa-{index + 1}"
 
 
 def children(ports: Ports, model: Path, interface: str = "127.0.0.1") -> list[Child]:
     python = sys.executable
+    rasa = [
+        Child(
+            rasa_name(index),
+            # No --enable-api: the HTTP API is a remote-code-execution risk we do not need (DESIGN.md).
+            [python, "-m", "rasa", "run", "--model", str(model), "--interface", interface, "--port", str(port),
+             "--credentials", "credentials.yml", "--endpoints", "endpoints.yml", "--cors", "[]"],
+            f"http://127.0.0.1:{port}/",
+            load_with_next=index < ports.rasa_processes - 1,
+        )
+        for index, port in enumerate(ports.rasa_ports)
+    ]
     return [
         Child(
             "actions",
             [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports.actions)],
             f"http://127.0.0.1:{ports.actions}/health",
         ),
-        Child(
-            "rasa",
-            # No --enable-api: the HTTP API is a remote-code-execution risk we do not need (DESIGN.md).
-            [python, "-m", "rasa", "run", "--model", str(model), "--interface", interface, "--port", str(ports.rasa),
-             "--credentials", "credentials.yml", "--endpoints", "endpoints.yml", "--cors", "[]"],
-            f"http://127.0.0.1:{ports.rasa}/",
-        ),
+        *rasa,
         Child(
             "web",
             [python, "-m", "bot", "web", "--port", str(ports.web)],
@@ -93,6 +107,27 @@ async def _terminate(procs: dict[str, asyncio.subprocess.Process]) -> None:
         await asyncio.gather(*(p.wait() for p in procs.values()))
 
 
+async def _all_ready(loading: dict[str, asyncio.Task[None]], stop: asyncio.Event) -> bool:
+    """Wait until every loading child is ready (True) or we are told to stop (False); a child's failure raises."""
+    stopped = asyncio.create_task(stop.wait())
+    pending = set(loading.values())
+    try:
+        while pending:
+            done, pending = await asyncio.wait({*pending, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if stopped in done:
+                return False
+            pending.discard(stopped)
+            for name, task in loading.items():
+                if task in done:
+                    task.result()
+                    log.info("%s ready", name)
+        return True
+    finally:
+        stopped.cancel()
+        for task in loading.values():
+            task.cancel()
+
+
 async def supervise(ports: Ports, model: Path) -> int:
     """Start the children in order, report readiness, and return when any child exits or we are signalled."""
     env = rasa_environment(ports)
@@ -106,6 +141,7 @@ async def supervise(ports: Ports, model: Path) -> int:
     started = time.monotonic()
     exit_code = 0
     try:
+        loading: dict[str, asyncio.Task[None]] = {}
         for child in children(ports, model, env["PERHEOPAS_RASA_INTERFACE"]):
             proc = await asyncio.create_subprocess_exec(
                 *child.argv, cwd=REPO_ROOT, env=env, start_new_session=True,
@@ -114,18 +150,16 @@ async def supervise(ports: Ports, model: Path) -> int:
             procs[child.name] = proc
             assert proc.stdout is not None
             pumps.append(asyncio.create_task(_pump(child.name, proc.stdout)))
-            ready = asyncio.create_task(_wait_ready(child, proc, time.monotonic() + READY_TIMEOUT_SECONDS))
-            stopped = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({ready, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            stopped.cancel()
-            if stopped in done:
-                ready.cancel()
+            loading[child.name] = asyncio.create_task(
+                _wait_ready(child, proc, time.monotonic() + READY_TIMEOUT_SECONDS))
+            if child.load_with_next:
+                continue
+            if not await _all_ready(loading, stop):
                 return 0
-            ready.result()
-            log.info("%s ready", child.name)
+            loading.clear()
         log.info(
-            "ready in %.1f s: chat http://localhost:%d/ · Rasa :%d · actions :%d",
-            time.monotonic() - started, ports.web, ports.rasa, ports.actions,
+            "ready in %.1f s: chat http://localhost:%d/ · Rasa %s · actions :%d",
+            time.monotonic() - started, ports.web, " ".join(f":{p}" for p in ports.rasa_ports), ports.actions,
         )
         waiters = {asyncio.create_task(p.wait()): n for n, p in procs.items()}
         stopped = asyncio.create_task(stop.wait())
@@ -149,7 +183,11 @@ async def supervise(ports: Ports, model: Path) -> int:
 
 def main(ports: Ports | None = None, model: Path | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="run     | %(message)s", stream=sys.stdout)
-    ports = ports or Ports.from_env()
+    try:
+        ports = ports or Ports.from_env()
+    except ValueError as error:
+        log.error("%s", error)
+        return 2
     model = model or REPO_ROOT / "models" / "perheopas.tar.gz"
     if not model.exists():
         log.error("No trained model at %s: run `make run`, which trains it.", model)

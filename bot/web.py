@@ -21,6 +21,7 @@ from bot.contact_form import CONTACT_METHODS, TIME_WINDOWS, TOPICS, new_callback
 from bot.gateway import SESSION_ID, Gateway
 from bot.office_hours import format_day_fi, next_callback_day
 from bot.ratelimit import SlidingWindowLimiter
+from bot.settings import Ports
 from bot.web_common import (
     DATABASE_KEY,
     HERE,
@@ -214,13 +215,14 @@ async def _close_gateway(app: web.Application) -> None:
     await app[GATEWAY_KEY].close()
 
 
-def create_app(rasa_url: str, settings: WebSettings | None = None, engine: Engine | None = None) -> web.Application:
+def create_app(rasa_url: str, settings: WebSettings | None = None, engine: Engine | None = None,
+               rasa_routing: str = "sticky") -> web.Application:
     """Build the app; the database engine comes from DATABASE_URL at start-up unless one is passed in."""
     # 64 kB is far above the chat's own limit; bigger bodies are refused before they are read.
     app = web.Application(middlewares=[security_headers, staff.require_staff_session], client_max_size=64 * 1024)
     app[SETTINGS_KEY] = settings or WebSettings.from_env()
     app[DATABASE_KEY] = Database(engine=engine)
-    app[GATEWAY_KEY] = Gateway(rasa_url)
+    app[GATEWAY_KEY] = Gateway(rasa_url, routing=rasa_routing)
     app[CALLBACK_LIMITS_KEY] = (SlidingWindowLimiter(*CALLBACKS_PER_SESSION),
                                 SlidingWindowLimiter(*CALLBACKS_PER_CLIENT))
     app.cleanup_ctx.append(_database_ctx)
@@ -237,7 +239,7 @@ def create_app(rasa_url: str, settings: WebSettings | None = None, engine: Engin
 
 def serve(host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    rasa_port = int(os.environ.get("PERHEOPAS_RASA_PORT", "5005"))
-    rasa_url = os.environ.get("PERHEOPAS_RASA_URL", f"http://127.0.0.1:{rasa_port}")
+    rasa_url = os.environ.get("PERHEOPAS_RASA_URL") or ",".join(Ports.from_env().rasa_urls)
+    app = create_app(rasa_url, rasa_routing=os.environ.get("PERHEOPAS_RASA_ROUTING", "sticky"))
     # access_log=None: request lines could reveal timing patterns of a person; nothing here needs them.
-    web.run_app(create_app(rasa_url), host=host, port=port, access_log=None, print=None)
+    web.run_app(app, host=host, port=port, access_log=None, print=None)

@@ -19,10 +19,24 @@ REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "perheopas.tar.gz"
 
 
-def free_port() -> int:
+def free_port(count: int = 1) -> int:
+    """A free port on loopback; with count > 1 the first of that many free ports in a row (port, port + 1, ...)."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if all(_bindable(port + offset) for offset in range(1, count)):
+            return port
+    raise RuntimeError(f"found no {count} free ports in a row")
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @dataclass
@@ -69,7 +83,9 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
                   ready_timeout: float = 240.0) -> Iterator[Stack]:
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}; `make test` trains it first")
-    ports = free_port(), free_port(), free_port()
+    # One Rasa process unless the test asks for more: each costs a model load (about 100 s on 2 cores).
+    extra_env = {"PERHEOPAS_RASA_PROCESSES": "1", **(extra_env or {})}
+    ports = free_port(), free_port(int(extra_env["PERHEOPAS_RASA_PROCESSES"])), free_port()
     env = dict(os.environ)
     env.update({
         "PERHEOPAS_ACTIONS_PORT": str(ports[0]),
@@ -79,9 +95,9 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
         "DATABASE_URL": f"sqlite:///{workdir / 'app.db'}",
         "RASA_TELEMETRY_ENABLED": "false",
     })
-    env.pop("PERHEOPAS_ACTIONS_URL", None)
-    env.pop("PERHEOPAS_TRACKER_DB", None)
-    env.update(extra_env or {})
+    for derived in ("PERHEOPAS_ACTIONS_URL", "PERHEOPAS_TRACKER_DB", "PERHEOPAS_RASA_URL"):
+        env.pop(derived, None)
+    env.update(extra_env)
     prepare_database(env)
     log_path = workdir / "stack.log"
     with log_path.open("wb") as log_file:

@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from parts import Parts, post_json, running_parts
+from parts import LISTEN, Parts, post_json, running_parts, tcp_local_addresses
 from stack import MODEL
 
 from bot.run import children
@@ -65,22 +65,9 @@ def test_rest_channel_still_answers(rasa_only: Parts) -> None:
     assert isinstance(replies, list)  # the action server is not running here, so no content is promised
 
 
-def _listening_addresses(port: int) -> set[str]:
-    """Local addresses with a socket listening on `port` (Linux /proc/net/tcp and tcp6; state 0A is LISTEN)."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table, encoding="ascii") as handle:
-            for line in handle.readlines()[1:]:
-                local, state = line.split()[1], line.split()[3]
-                address, port_hex = local.rsplit(":", 1)
-                if state == "0A" and int(port_hex, 16) == port:
-                    found.add(address)
-    return found
-
-
 def test_rasa_listens_on_loopback_only(rasa_only: Parts) -> None:
     """Neither Rasa nor (by SANIC_HOST) the action server has authentication, so neither listens outside."""
     rasa = next(c for c in children(Ports(), MODEL) if c.name == "rasa")
     assert rasa.argv[rasa.argv.index("--interface") + 1] == "127.0.0.1"
     assert rasa_only.env["SANIC_HOST"] == "127.0.0.1"
-    assert _listening_addresses(int(rasa_only.env["PERHEOPAS_RASA_PORT"])) == {"0100007F"}  # 127.0.0.1
+    assert set(tcp_local_addresses(int(rasa_only.env["PERHEOPAS_RASA_PORT"]), LISTEN)) == {"0100007F"}  # 127.0.0.1

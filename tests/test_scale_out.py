@@ -4,7 +4,7 @@ The slow part starts real PostgreSQL and Redis servers on loopback (Debian packa
 root), one action server, two Rasa processes with deploy/endpoints.production.yml, and the web app with both
 Rasa URLs. A conversation that alternates between the processes keeps its state and slots, and no message is
 lost or stored twice, also when two messages of one conversation reach both processes at the same moment.
-The fast part checks the gateway's round-robin and fail-over against two fake Rasa servers.
+The fast part checks the gateway's round-robin, sticky routing and fail-over against fake Rasa servers.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ async def test_gateway_round_robin_and_fail_over() -> None:
     await server_a.start_server()
     await server_b.start_server()
     dead = f"http://127.0.0.1:{free_port()}"
-    gateway = Gateway(f"{server_a.make_url('')}, {server_b.make_url('')},{dead}")
+    gateway = Gateway(f"{server_a.make_url('')}, {server_b.make_url('')},{dead}", routing="round-robin")
     try:
         session = uuid.uuid4().hex
         for i in range(6):
@@ -181,7 +181,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         web_port = env["PERHEOPAS_WEB_PORT"]
         parts.procs["web"] = Proc(
             "web", [python, "-m", "bot", "web", "--port", web_port],
-            {**env, "PERHEOPAS_RASA_URL": urls, "PERHEOPAS_RASA_URLS": urls}, workdir / "web.log",
+            {**env, "PERHEOPAS_RASA_URL": urls, "PERHEOPAS_RASA_ROUTING": "round-robin"}, workdir / "web.log",
             f"http://127.0.0.1:{web_port}/health").start()
         yield Cluster(parts, rasa_procs, postgres, redis, tracker_url)
     finally:

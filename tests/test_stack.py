@@ -6,10 +6,12 @@ import json
 import os
 import signal
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from parts import ESTABLISHED, LISTEN, tcp_local_addresses
 from stack import Stack, running_stack
 
 pytestmark = pytest.mark.slow
@@ -17,8 +19,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    # A fixed weekday afternoon, so opening-hours text in the answers is deterministic.
-    with running_stack(tmp_path_factory.mktemp("stack"), {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00"}) as s:
+    # A fixed weekday afternoon, so opening-hours text in the answers is deterministic. Two Rasa processes, as
+    # `make run` starts on a machine with two cores or more.
+    env = {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00", "PERHEOPAS_RASA_PROCESSES": "2"}
+    with running_stack(tmp_path_factory.mktemp("stack"), env) as s:
         yield s
 
 
@@ -63,6 +67,34 @@ def test_gateway_forwards_and_guards(stack: Stack) -> None:
     with urllib.request.urlopen(req, timeout=30) as resp:
         data = json.loads(resp.read())
     assert "automaattinen" in texts(data["messages"])
+
+
+def _chat(stack: Stack, session: str, message: str) -> dict[str, object]:
+    body = json.dumps({"session": session, "message": message}).encode()
+    req = urllib.request.Request(f"{stack.web_url}/api/chat", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        data: dict[str, object] = json.loads(resp.read())
+    assert not data.get("degraded")
+    return data
+
+
+def test_both_rasa_processes_serve_and_a_conversation_keeps_its_slots(stack: Stack) -> None:
+    """The supervisor started two Rasa processes; the gateway spreads conversations over both (sticky)."""
+    rasa_ports = [stack.rasa_port, stack.rasa_port + 1]
+    assert f"Rasa :{rasa_ports[0]} :{rasa_ports[1]}" in stack.log()
+    for port in rasa_ports:
+        assert set(tcp_local_addresses(port, LISTEN)) == {"0100007F"}  # loopback only
+    sessions = [f"{index:02d}".ljust(32, "s") for index in range(12)]
+    assert {zlib.crc32(s.encode()) % 2 for s in sessions} == {0, 1}  # the gateway's routing: both get some
+    answered_on: set[int] = set()
+    for session in sessions:
+        _chat(stack, session, "etsin perhekahvilaa")
+        # The gateway keeps its connection alive, so the process that just answered holds one from the web app.
+        answered_on |= {port for port in rasa_ports if tcp_local_addresses(port, ESTABLISHED)}
+    assert answered_on == set(rasa_ports)
+    for session in sessions[:3]:
+        reply = _chat(stack, session, "Oulussa")
+        assert "Oulu" in texts(reply["messages"])  # type: ignore[arg-type]
 
 
 def test_stack_stops_on_sigterm_without_orphans(tmp_path: Path) -> None:
