@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,8 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from parts import Proc, running_parts  # noqa: E402
 from stack import free_port  # noqa: E402
+
+from bot.settings import Ports  # noqa: E402
 
 CONVERSATIONS = Path(__file__).with_name("load_conversations.yml")
 BENCH_VAR = REPO / "var" / "bench"
@@ -102,9 +105,11 @@ def gateway_sender(base_url: str) -> Send:
     return send
 
 
-def rest_sender(base_url: str) -> Send:
+def rest_sender(base_urls: list[str]) -> Send:
+    """Straight to Rasa's REST channel; with several processes each conversation keeps to one, as the gateway does."""
     async def send(http: aiohttp.ClientSession, session: str, message: str) -> str | None:
         payload = {"sender": session, "message": message}
+        base_url = base_urls[zlib.crc32(session.encode("ascii")) % len(base_urls)]
         async with http.post(f"{base_url}/webhooks/rest/webhook", json=payload) as resp:
             body = await resp.json(content_type=None)
             # An empty list is a normal moodbot answer (it predicted listening), so only HTTP errors count here.
@@ -184,10 +189,14 @@ def _client(concurrency: int) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S))
 
 
-async def warm_up(send: Send, scripts: list[list[str]]) -> None:
-    """First messages load lazy parts of the model; they are not what a parent waits for on a busy evening."""
+async def warm_up(send: Send, scripts: list[list[str]], processes: int) -> None:
+    """First messages load lazy parts of the model; they are not what a parent waits for on a busy evening.
+
+    Four conversations per Rasa process, so that every process has most likely served some (routing is by session).
+    """
     async with _client(4) as http:
-        for script in scripts[:4]:
+        for index in range(4 * processes):
+            script = scripts[index % len(scripts)]
             session = _session_id()
             for message in script:
                 await send(http, session, message)
@@ -246,17 +255,29 @@ def _short_moodbot_config() -> str:
     return text.replace("epochs: 100", "epochs: 5")
 
 
-def start_moodbot(model: Path, workdir: Path) -> Proc:
-    port = free_port()
+def start_moodbots(model: Path, workdir: Path, count: int) -> list[Proc]:
+    """As many bare moodbot processes as the stack has Rasa processes, loaded side by side."""
     credentials = workdir / "moodbot-credentials.yml"
     credentials.write_text("rest:\n", encoding="utf-8")
     # Bare: no action server, Rasa's default in-memory tracker and lock stores (an empty endpoints file, since
     # the process runs in the repository, whose endpoints.yml is ours).
     endpoints = workdir / "moodbot-endpoints.yml"
     endpoints.write_text("# the moodbot needs no endpoints\n", encoding="utf-8")
-    argv = [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port),
-            "--credentials", str(credentials), "--endpoints", str(endpoints), "--cors", "[]"]
-    return Proc("moodbot", argv, rasa_env(), workdir / "moodbot.log", f"http://127.0.0.1:{port}/").start()
+    procs = []
+    for index in range(count):
+        port = free_port()
+        argv = [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port),
+                "--credentials", str(credentials), "--endpoints", str(endpoints), "--cors", "[]"]
+        procs.append(Proc(f"moodbot-{index + 1}", argv, rasa_env(), workdir / f"moodbot-{index + 1}.log",
+                          f"http://127.0.0.1:{port}/").start(wait=False))
+    try:
+        for proc in procs:
+            proc.ready()
+    except RuntimeError:
+        for proc in procs:
+            proc.stop()
+        raise
+    return procs
 
 
 # --- the run ---
@@ -270,6 +291,8 @@ class Settings:
     saturation_s: float = 60.0
     warmup_s: float = 5.0
     senders: int = 20
+    # Rasa processes of the stack, and of the reference: what `make run` starts here unless told otherwise.
+    rasa_processes: int = field(default_factory=lambda: Ports.from_env().rasa_processes)
     reference: bool = True
     seed: int = 7
 
@@ -294,14 +317,14 @@ def run(settings: Settings, workdir: Path) -> dict[str, Any]:
     if settings.reference:
         trainer.start()
     started = time.monotonic()
-    with running_parts(workdir / "stack") as parts:
+    with running_parts(workdir / "stack", {"PERHEOPAS_RASA_PROCESSES": str(settings.rasa_processes)}) as parts:
         result["stack_start_s"] = round(time.monotonic() - started, 1)
         if settings.reference:
             trainer.join()
             if not reference_model:
                 raise RuntimeError("the moodbot reference could not be trained; see var/bench/*.train.log")
         send = gateway_sender(parts.web_url)
-        asyncio.run(warm_up(send, scripts["perheopas"]))
+        asyncio.run(warm_up(send, scripts["perheopas"], settings.rasa_processes))
         evening = asyncio.run(busy_evening(send, scripts["perheopas"], settings.sessions, settings.think,
                                            settings.evening_s, settings.seed))
         ours = asyncio.run(saturation("saturation: Perheopas via gateway", send, scripts["perheopas"],
@@ -311,15 +334,17 @@ def run(settings: Settings, workdir: Path) -> dict[str, Any]:
     result["saturation"] = ours.summary()
 
     if settings.reference:
-        moodbot = start_moodbot(reference_model[0], workdir)
+        moodbots = start_moodbots(reference_model[0], workdir, settings.rasa_processes)
         try:
-            send_ref = rest_sender(moodbot.ready_url.rstrip("/"))
-            asyncio.run(warm_up(send_ref, scripts["moodbot"]))
+            send_ref = rest_sender([proc.ready_url.rstrip("/") for proc in moodbots])
+            asyncio.run(warm_up(send_ref, scripts["moodbot"], settings.rasa_processes))
             ref = asyncio.run(saturation("saturation: bare moodbot REST", send_ref, scripts["moodbot"],
                                          settings.senders, settings.saturation_s, settings.warmup_s, settings.seed))
-            result["peak_rss_mib"]["moodbot rasa (reference)"] = round(moodbot.peak_rss_kib() / 1024, 1)
+            for proc in moodbots:
+                result["peak_rss_mib"][f"{proc.name} (reference)"] = round(proc.peak_rss_kib() / 1024, 1)
         finally:
-            moodbot.stop()
+            for proc in moodbots:
+                proc.stop()
         result["reference"] = ref.summary()
         result["ratio"] = round(ours.rate / ref.rate, 2) if ref.rate else None
     result["peak_rss_mib"]["load generator"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -335,7 +360,8 @@ def report(result: dict[str, Any], command: str) -> str:
         f"Python {platform.python_version()} · {os.cpu_count()} CPUs · {'short' if s['short'] else 'full'} mode",
         f"command: {command}",
         f"machine load average (1 min) at start {result['loadavg_start']:.2f}, at end {os.getloadavg()[0]:.2f}",
-        f"stack ready in {result['stack_start_s']} s",
+        f"stack ready in {result['stack_start_s']} s · Rasa processes: {s['rasa_processes']} in the stack, "
+        f"{s['rasa_processes']} moodbots in the reference (sticky by conversation)",
         "",
         f"{'phase':<38} {'msgs':>6} {'msg/s':>7} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
         f"{'max ms':>7}",
@@ -372,12 +398,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--saturation-seconds", type=float)
     parser.add_argument("--sessions", type=int)
     parser.add_argument("--senders", type=int)
+    parser.add_argument("--rasa-processes", type=int, help="Rasa processes (default: what make run starts here)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
 
     settings = Settings.for_mode(args.short)
     settings.reference = not args.no_reference
-    for name in ("evening_seconds", "saturation_seconds", "sessions", "senders"):
+    for name in ("evening_seconds", "saturation_seconds", "sessions", "senders", "rasa_processes"):
         value = getattr(args, name)
         if value is not None:
             setattr(settings, {"evening_seconds": "evening_s", "saturation_seconds": "saturation_s"}.get(name, name),

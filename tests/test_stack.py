@@ -58,6 +58,10 @@ def test_danger_leads_with_emergency_numbers(stack: Stack) -> None:
     reply = stack.say("danger-1", "mun mies lyö mua ja pelkään")
     first = str(reply[0].get("text", ""))
     assert "112" in first and "080 005 005" in first
+    payloads = [str(b.get("payload")) for m in reply for b in m.get("buttons", [])]  # type: ignore[attr-defined]
+    assert '/inform{"need": "vv_shelter"}' in payloads
+    # Rasa renders entity payloads without logging an interpolation error (which carried slot values).
+    assert "interpolat" not in stack.log().lower()
 
 
 def test_gateway_forwards_and_guards(stack: Stack) -> None:
