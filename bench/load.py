@@ -12,6 +12,10 @@
 It prints p50/p95/p99, errors and the peak RSS of every process. The stack is started part by part with the
 argv and environment of `make run` (tests/parts.py), then stopped before the reference runs, so the two
 never share the CPU. The moodbot is trained once and cached under var/bench/.
+
+The stack runs as many Rasa processes as `make run` does (PERHEOPAS_RASA_PROCESSES, or --rasa-processes), and
+the reference runs the same number of moodbots, each conversation pinned to one of them by the gateway's sticky
+rule, so the ratio compares like with like.
 """
 
 from __future__ import annotations
