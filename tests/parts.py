@@ -80,7 +80,7 @@ class Proc:
         """VmHWM, the peak resident set of the process so far (Linux), summed over its live children."""
         if not self.alive():
             return 0
-        return sum(_vm_hwm(pid) for pid in [self.pid, *_descendants(self.pid)])
+        return sum(vm_hwm_kib(pid) for pid in [self.pid, *_descendants(self.pid)])
 
 
 def wait_http(url: str, timeout: float, proc: Proc | None = None) -> None:
@@ -99,7 +99,8 @@ def wait_http(url: str, timeout: float, proc: Proc | None = None) -> None:
     raise RuntimeError(f"{url} was not ready in {timeout:.0f} s\n{tail}")
 
 
-def _vm_hwm(pid: int) -> int:
+def vm_hwm_kib(pid: int) -> int:
+    """Peak resident set of one process (VmHWM); unlike getrusage it starts afresh at exec."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
