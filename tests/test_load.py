@@ -41,17 +41,18 @@ def _speedups_applied() -> Iterator[None]:
     from rasa.shared.core.events import Event
     from rasa.shared.nlu.training_data.features import Features
     from rasa.utils.endpoints import EndpointConfig
+    from rasa.utils.tensorflow.models import RasaModel
 
     from bot import rasa_speedups
 
     originals = (RemoteAction._validate_action_result, EndpointConfig.session, Features._combine_sparse_features,
-                 Event.__dict__["resolve_by_type"])
+                 Event.__dict__["resolve_by_type"], RasaModel._rasa_predict)
     try:
         assert rasa_speedups.apply()
         yield
     finally:
         (RemoteAction._validate_action_result, EndpointConfig.session,  # type: ignore[method-assign]
-         Features._combine_sparse_features, Event.resolve_by_type) = originals
+         Features._combine_sparse_features, Event.resolve_by_type, RasaModel._rasa_predict) = originals
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -72,6 +73,87 @@ def test_sparse_feature_join_equals_scipy_hstack(seed: int) -> None:
     assert joined.format == expected.format == "coo"
     assert joined.dtype == expected.dtype and joined.shape == expected.shape
     assert (joined.toarray() == expected.toarray()).all()
+
+
+def _assert_same_outputs(fast: object, plain: object) -> None:
+    """Equal structure and equal values (float outputs to the last bit: the same graph runs on the same input)."""
+    import numpy as np
+    import tensorflow as tf
+
+    fast_flat, plain_flat = tf.nest.flatten(fast), tf.nest.flatten(plain)
+    tf.nest.assert_same_structure(fast, plain)
+    for left, right in zip(fast_flat, plain_flat, strict=True):
+        assert left.dtype == right.dtype and left.shape == right.shape
+        assert np.array_equal(np.asarray(left), np.asarray(right))
+
+
+def test_fast_predict_step_gives_what_the_tf_function_gives() -> None:
+    import numpy as np
+    import tensorflow as tf
+
+    from bot.rasa_speedups import FastPredictStep
+
+    weights = tf.Variable(np.arange(12, dtype=np.float32).reshape(4, 3))
+
+    def predict_step(batch: list[tf.Tensor]) -> dict[str, object]:
+        return {"scores": tf.tensordot(batch[0], weights, axes=1), "ids": batch[1] * 2, "diagnostic": {"n": batch[2]}}
+
+    batch = (np.ones((1, 5, 4), np.float32), np.array([3, 4], np.int64), np.zeros((1, 2), np.float32))
+    signature = [[tf.TensorSpec([None, None, 4], tf.float32), tf.TensorSpec([None], tf.int64),
+                  tf.TensorSpec([None, 2], tf.float32)]]
+    function = tf.function(predict_step, input_signature=signature)
+    step = FastPredictStep(function)
+    other_lengths = (np.full((2, 7, 4), 0.5, np.float32), np.array([1], np.int64), np.ones((2, 2), np.float32))
+    for each in (batch, other_lengths):
+        assert step.fits(each)
+        _assert_same_outputs(step(each), function(each))
+    # A batch the signature's graph would not take as it is goes through the tf.function: cast as it casts (int32
+    # ids), refused as it refuses (a wrong width, a missing array).
+    wrong_dtype = (batch[0], batch[1].astype(np.int32), batch[2])
+    wrong_width = (np.ones((1, 5, 3), np.float32), batch[1], batch[2])
+    refused = 0
+    for other in (wrong_dtype, wrong_width, batch[:2]):
+        assert not step.fits(other)
+        try:
+            expected = function(other)
+        except (TypeError, ValueError) as error:
+            refused += 1
+            with pytest.raises(type(error)):
+                step(other)
+        else:
+            _assert_same_outputs(step(other), expected)
+    assert refused == 2
+
+
+@pytest.mark.slow
+def test_production_models_predict_the_same_with_the_fast_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every network call of DIET, the FAQ selector and TED, on real messages, checked against Rasa's own call."""
+    from rasa.core.agent import Agent
+    from stack import MODEL
+
+    from bot.rasa_speedups import FastPredictStep
+
+    compared: list[bool] = []
+    fast_call = FastPredictStep.__call__
+
+    def checking_call(self: FastPredictStep, batch_in: tuple) -> object:
+        fast = fast_call(self, batch_in)
+        _assert_same_outputs(fast, self.function(batch_in))
+        compared.append(self.fits(batch_in))
+        return fast
+
+    monkeypatch.setattr(FastPredictStep, "__call__", checking_call)
+    with _speedups_applied():
+        agent = Agent.load(str(MODEL))
+
+        async def talk() -> None:
+            for text in ("moi", "etsin perhekahvilaa Oulussa", "mitä perhekeskus tarkoittaa", "oletko ihminen",
+                         "me ollaan eroamassa", "kiitos"):
+                await agent.parse_message(text)
+                await agent.handle_text(text, sender_id="fast-step-test")
+
+        asyncio.run(talk())
+    assert len(compared) > 20 and all(compared)
 
 
 def test_events_resolve_to_the_same_classes_with_the_speed_up() -> None:
