@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     p_web.add_argument("--host", default="127.0.0.1")
     p_web.add_argument("--port", type=int, default=8000)
 
+    p_actions = sub.add_parser("actions", help="serve the custom actions (rasa_sdk) with redacted logs")
+    p_actions.add_argument("--port", type=int, default=5055)
     p_lookups = sub.add_parser("nlu-lookups", help="generate NLU lookup tables from the municipality data")
     p_lookups.add_argument("--out", type=Path, required=True)
 
@@ -57,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         from bot.web import serve
 
         serve(args.host, args.port)
+        return 0
+    if args.command == "actions":
+        from bot.actions_server import serve as serve_actions
+
+        serve_actions(args.port)
         return 0
     if args.command == "nlu-lookups":
         from bot.nlu_lookups import write_lookups

@@ -156,21 +156,46 @@ def scrub_log_text(text: str) -> str:
     return redact_text(text)
 
 
+def scrub_log_record(record: logging.LogRecord) -> None:
+    """Rewrite a record's message and exception text through scrub_log_text, so no formatter sees the originals."""
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):
+        message = str(record.msg)
+    record.msg, record.args = scrub_log_text(message), None
+    if record.exc_info:
+        record.exc_text = scrub_log_text(logging.Formatter().formatException(record.exc_info))
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = scrub_log_text(record.exc_text)
+
+
 class RedactingLogFilter(logging.Filter):
     """Rewrites every record, its exception text included, through scrub_log_text before any handler sees it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            message = str(record.msg)
-        record.msg, record.args = scrub_log_text(message), None
-        if record.exc_info:
-            record.exc_text = scrub_log_text(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        elif record.exc_text:
-            record.exc_text = scrub_log_text(record.exc_text)
+        scrub_log_record(record)
         return True
+
+
+def install_record_redaction() -> bool:
+    """Scrub every log record of this process as it is made; idempotent. False if it was already installed.
+
+    For a process whose handlers a library configures after our code runs (the action server: rasa_sdk and Sanic
+    set up logging in their own main), where a handler filter could be replaced or missed.
+    """
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "perheopas_redacting", False):
+        return False
+
+    def redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        scrub_log_record(record)
+        return record
+
+    redacting_factory.perheopas_redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacting_factory)
+    return True
 
 
 def install_log_redaction() -> int:

@@ -56,7 +56,7 @@ def children(ports: Ports, model: Path, interface: str = "127.0.0.1") -> list[Ch
     return [
         Child(
             "actions",
-            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports.actions)],
+            [python, "-m", "bot", "actions", "--port", str(ports.actions)],
             f"http://127.0.0.1:{ports.actions}/health",
         ),
         *rasa,

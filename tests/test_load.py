@@ -46,13 +46,13 @@ def _speedups_applied() -> Iterator[None]:
     from bot import rasa_speedups
 
     originals = (RemoteAction._validate_action_result, EndpointConfig.session, Features._combine_sparse_features,
-                 Event.__dict__["resolve_by_type"], RasaModel._rasa_predict)
+                 Event.__dict__["resolve_by_type"], RasaModel._rasa_predict, RasaModel.__dict__["load"])
     try:
         assert rasa_speedups.apply()
         yield
     finally:
         (RemoteAction._validate_action_result, EndpointConfig.session,  # type: ignore[method-assign]
-         Features._combine_sparse_features, Event.resolve_by_type, RasaModel._rasa_predict) = originals
+         Features._combine_sparse_features, Event.resolve_by_type, RasaModel._rasa_predict, RasaModel.load) = originals
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -125,13 +125,50 @@ def test_fast_predict_step_gives_what_the_tf_function_gives() -> None:
     assert refused == 2
 
 
+def _network_weights(agent: object) -> dict[str, object]:
+    """Every weight of the agent's networks, by graph node, position and name."""
+    from rasa.utils.tensorflow.models import RasaModel
+
+    weights: dict[str, object] = {}
+    nodes = agent.processor.graph_runner._instantiated_nodes  # type: ignore[attr-defined]
+    for node_name, node in nodes.items():
+        model = getattr(node._component, "model", None)
+        if isinstance(model, RasaModel):
+            for index, weight in enumerate(model.weights):
+                weights[f"{node_name}/{index}/{weight.name}"] = weight.numpy()
+    return weights
+
+
+async def _conversation(agent: object) -> list[object]:
+    """What the agent makes of a short conversation: every parse, and every reply with the policy's prediction."""
+    said: list[object] = []
+    for text in ("moi", "etsin perhekahvilaa Oulussa", "mitä perhekeskus tarkoittaa", "oletko ihminen",
+                 "me ollaan eroamassa", "kiitos"):
+        parse = await agent.parse_message(text)  # type: ignore[attr-defined]
+        said.append({key: parse[key] for key in ("intent", "entities", "intent_ranking", "response_selector")
+                     if key in parse})
+        said.append(await agent.handle_text(text, sender_id="speed-up-test"))  # type: ignore[attr-defined]
+    return said
+
+
 @pytest.mark.slow
-def test_production_models_predict_the_same_with_the_fast_step(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every network call of DIET, the FAQ selector and TED, on real messages, checked against Rasa's own call."""
+def test_production_model_loads_and_predicts_as_rasa_does_with_the_speed_ups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The production model loaded by Rasa as it is, then with the speed-ups: the same weights in every network
+    (DIET, FAQ selector, TED), the same parses and replies, and every network call of the fast step equal to
+    Rasa's own call on the same batch."""
+    import gc
+
+    import numpy as np
     from rasa.core.agent import Agent
     from stack import MODEL
 
     from bot.rasa_speedups import FastPredictStep
+
+    rasa_agent = Agent.load(str(MODEL))
+    rasa_said = asyncio.run(_conversation(rasa_agent))
+    rasa_weights = _network_weights(rasa_agent)
+    del rasa_agent
+    gc.collect()
 
     compared: list[bool] = []
     fast_call = FastPredictStep.__call__
@@ -144,15 +181,15 @@ def test_production_models_predict_the_same_with_the_fast_step(monkeypatch: pyte
 
     monkeypatch.setattr(FastPredictStep, "__call__", checking_call)
     with _speedups_applied():
-        agent = Agent.load(str(MODEL))
+        fast_agent = Agent.load(str(MODEL))
+        fast_said = asyncio.run(_conversation(fast_agent))
+        fast_weights = _network_weights(fast_agent)
 
-        async def talk() -> None:
-            for text in ("moi", "etsin perhekahvilaa Oulussa", "mitä perhekeskus tarkoittaa", "oletko ihminen",
-                         "me ollaan eroamassa", "kiitos"):
-                await agent.parse_message(text)
-                await agent.handle_text(text, sender_id="fast-step-test")
-
-        asyncio.run(talk())
+    assert sorted(fast_weights) == sorted(rasa_weights) and len(rasa_weights) > 50
+    differing = [key for key, value in rasa_weights.items() if not np.array_equal(value, fast_weights[key])]
+    assert not differing
+    assert fast_said == rasa_said
+    assert rasa_said[0]["intent"]["name"] == "greet" and rasa_said[4]["intent"]["name"] == "faq"
     assert len(compared) > 20 and all(compared)
 
 

@@ -454,3 +454,44 @@ async def test_tracker_store_reads_and_counts_the_latest_session_as_rasa_does(tm
     assert texts == ["ensimmäinen", "toinen", "kolmas"]
     full = await store.retrieve_full_tracker("sessions")
     assert full is not None and len(full.events) == 9
+
+
+def test_record_redaction_scrubs_records_for_handlers_made_later() -> None:
+    """The action server's way (bot/actions_server.py): handlers configured after the redaction still get
+    scrubbed records, exception text included."""
+    import io
+    import logging
+
+    from bot.redact import install_record_redaction
+
+    original_factory = logging.getLogRecordFactory()
+    stream = io.StringIO()
+    logger = logging.getLogger("perheopas.test.record_redaction")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        assert install_record_redaction()
+        assert not install_record_redaction()  # idempotent
+        handler = logging.StreamHandler(stream)  # made after the redaction, as Sanic's are
+        logger.addHandler(handler)
+        try:
+            raise ValueError(f"could not parse {PHONE_FI} or {EMAIL}")
+        except ValueError:
+            logger.exception("action failed for %s", f"tunnus {HETU_OLD}")
+        logger.info("soita %s", PHONE_FI)
+        logger.removeHandler(handler)
+    finally:
+        logging.setLogRecordFactory(original_factory)
+    output = stream.getvalue()
+    assert "action failed for" in output and "ValueError" in output
+    for leaked in (HETU_OLD, EMAIL, PHONE_FI):
+        assert leaked not in output
+
+
+def test_stack_serves_actions_through_the_redacting_entry_point() -> None:
+    from bot.run import children
+    from bot.settings import Ports
+
+    actions = next(child for child in children(Ports(), Path("models/x.tar.gz"), "127.0.0.1")
+                   if child.name == "actions")
+    assert actions.argv[1:4] == ["-m", "bot", "actions"]

@@ -163,7 +163,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         python = sys.executable
         actions_port = env["PERHEOPAS_ACTIONS_PORT"]
         parts.procs["actions"] = Proc(
-            "actions", [python, "-m", "rasa_sdk", "--actions", "actions", "--port", actions_port], dict(env),
+            "actions", [python, "-m", "bot", "actions", "--port", actions_port], dict(env),
             workdir / "actions.log", f"http://127.0.0.1:{actions_port}/health").start(wait=False)
         for index in range(2):
             port = str(free_port())
