@@ -7,6 +7,7 @@ factory, which every record of the process passes through, whatever handlers are
 
 from __future__ import annotations
 
+from bot.danger import default_patterns
 from bot.redact import install_record_redaction
 
 ACTIONS_PACKAGE = "actions"
@@ -18,4 +19,5 @@ def serve(port: int) -> None:
     from rasa_sdk.endpoint import create_argument_parser
 
     install_record_redaction()
+    default_patterns()  # compiled now, not on the first parent's message that needs them (about a second)
     main_from_args(create_argument_parser().parse_args(["--actions", ACTIONS_PACKAGE, "--port", str(port)]))

@@ -118,7 +118,8 @@ def resolve(session: Session, text: str) -> ResolvedMunicipality | None:
         return ResolvedMunicipality(row.code, row.name_fi, row.wellbeing_area) if row else None
     found = municipality_data.resolve_municipality(text)
     if found is None:
-        known = {m.code for m in municipality_data.load_municipalities()}
+        # Only the catalogue's municipalities that the bundled list lacks; usually none, so no rows to load.
+        known = sorted(m.code for m in municipality_data.load_municipalities())
         extra = [
             municipality_data.Municipality(
                 code=row.code,
@@ -127,8 +128,7 @@ def resolve(session: Session, text: str) -> ResolvedMunicipality | None:
                 region=row.region or "",
                 wellbeing_area=row.wellbeing_area or "",
             )
-            for row in session.execute(select(Municipality)).scalars()
-            if row.code not in known
+            for row in session.execute(select(Municipality).where(Municipality.code.not_in(known))).scalars()
         ]
         if extra:
             found = municipality_data.resolve_municipality(text, extra=extra)

@@ -12,7 +12,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.danger import detect_danger
+from bot.danger import default_patterns, detect_danger
 
 VIOLENCE_INTENT_PREFIX = "violence_"
 
@@ -29,6 +29,7 @@ class DangerOverride(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> DangerOverride:
+        default_patterns()  # compile the patterns at load: a broken file fails here, not on a parent's message
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
