@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Rasa processes on one machine unless PERHEOPAS_RASA_PROCESSES says otherwise: one per core, at most two. One
 # Rasa process uses one core (TensorFlow runs with one thread, below), so a second one on a two-core machine
 # roughly doubles what a busy evening can offer before messages queue (bench/LOAD_RESULTS.md). Each costs about
-# 1.8 GB of memory; beyond two, scale out to more machines (README "Scaling out").
+# 1.1 GB of memory; beyond two, scale out to more machines (README "Scaling out").
 MAX_DEFAULT_RASA_PROCESSES = 2
 
 
