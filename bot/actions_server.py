@@ -14,7 +14,7 @@ ACTIONS_PACKAGE = "actions"
 
 
 def serve(port: int) -> None:
-    """Serve until stopped, exactly as `python -m rasa_sdk --actions actions --port PORT` does."""
+    """Serve until stopped, as `python -m rasa_sdk --actions actions --port PORT` does, with redacted logs."""
     from rasa_sdk.__main__ import main_from_args
     from rasa_sdk.endpoint import create_argument_parser
 

@@ -240,14 +240,12 @@ _original_rasa_predict: Any = None
 
 
 def _rasa_predict(self: Any, batch_in: Any) -> Any:
-    """RasaModel._rasa_predict of Rasa 3.6, with its predict step wrapped in FastPredictStep once Rasa has made it."""
-    if self._tf_predict_step is None and not self._run_eagerly:
-        import tensorflow as tf
-
-        self._tf_predict_step = FastPredictStep(
-            tf.function(self.predict_step, input_signature=self._dynamic_signature(batch_in))
-        )
-    return _original_rasa_predict(self, batch_in)
+    """RasaModel._rasa_predict of Rasa 3.6; the predict step Rasa made on its first call is then wrapped once."""
+    outputs = _original_rasa_predict(self, batch_in)
+    step = self._tf_predict_step
+    if step is not None and not isinstance(step, FastPredictStep):
+        self._tf_predict_step = FastPredictStep(step)
+    return outputs
 
 
 _original_load: Any = None
@@ -263,12 +261,7 @@ def _load(cls: Any, model_file_name: str, model_data_example: Any, predict_data_
     if finetune_mode or predict_data_example is None:
         return _original_load.__func__(cls, model_file_name, model_data_example, predict_data_example,
                                        finetune_mode, *args, **kwargs)
-    import tensorflow as tf
-
     model = cls(*args, **kwargs)
-    config = kwargs.get("config", {})
-    model.compile(optimizer=tf.keras.optimizers.Adam(config.get("learning_rate", 0.001)),
-                  run_eagerly=config.get("run_eagerly"))
     model.load_weights(model_file_name).expect_partial()
     model.run_inference(predict_data_example)
     return model

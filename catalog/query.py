@@ -119,7 +119,7 @@ def resolve(session: Session, text: str) -> ResolvedMunicipality | None:
     found = municipality_data.resolve_municipality(text)
     if found is None:
         # Only the catalogue's municipalities that the bundled list lacks; usually none, so no rows to load.
-        known = sorted(m.code for m in municipality_data.load_municipalities())
+        known = [m.code for m in municipality_data.load_municipalities()]
         extra = [
             municipality_data.Municipality(
                 code=row.code,
