@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 EMERGENCY_RESPONSE = "utter_emergency"
 VIOLENCE_OPTIONS_RESPONSE = "utter_violence_options"
 VIOLENCE_PREFIX = "violence_"
+VIOLENCE_LOCAL = "vv_local"  # actions/data/needs.yml: local help after violence
 # Intents that stop a form's question; the rules answer them (and resume or end the form).
 SEARCH_FORM_REJECTS = frozenset({"cancel", "request_callback", "faq", "bot_challenge", "goodbye"})
 CALLBACK_FORM_REJECTS = frozenset({"cancel", "faq", "bot_challenge", "goodbye"})
@@ -136,6 +137,16 @@ def emergency_just_given(tracker: Tracker) -> bool:
     return False
 
 
+def told_of_violence(tracker: Tracker) -> bool:
+    """Whether an earlier message of this conversation was about violence (a violence intent)."""
+    for event in _before_latest_user_message(tracker):
+        if event.get("event") == "user":
+            name = str(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "")
+            if name.startswith(VIOLENCE_PREFIX):
+                return True
+    return False
+
+
 def asked_again(tracker: Tracker, slot: str) -> bool:
     """Whether the user's latest message answered this same question (so it is being asked again)."""
     for event in _before_latest_user_message(tracker):
@@ -183,6 +194,9 @@ def need_events(tracker: Tracker) -> list[EventType]:
     intent = latest_intent(tracker)
     current = tracker.get_slot("service_need")
     chosen = get_need(latest_entity(tracker, "need")) or need_for_intent(intent)
+    if chosen is None and current is None and told_of_violence(tracker):
+        # "asun Oulussa" after the violence reply: the person goes on along the violence path, with local help.
+        chosen = get_need(VIOLENCE_LOCAL)
     new = chosen.name if chosen else current
     shown = int(tracker.get_slot("results_offset") or 0) > 0
     mode = MODE_NEW

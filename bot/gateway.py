@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import yaml
 
-from bot.danger import detect_danger
+from bot.triage import CRISIS, DANGER, HARM_THOUGHTS, NONE, YOUNG, YOUNG_DANGER, Triage, triage
 
 log = logging.getLogger("perheopas.gateway")
 
@@ -38,8 +38,36 @@ def safety_texts() -> dict[str, dict[str, str]]:
     return data
 
 
-def safety_text(key: str, **values: object) -> str:
-    return safety_texts()[key]["fi"].format(**values)
+def safety_text(key: str, language: str = "fi", **values: object) -> str:
+    """A static safety text in the language asked, or in Finnish when that text has no such version."""
+    versions = safety_texts()[key]
+    return versions.get(language, versions["fi"]).format(**values)
+
+
+#: For each triage route, the static lead that must open the reply and the numbers that show it is there
+#: (S1 danger, S6 crisis, S7 a young writer). A reply from Rasa whose first message lacks them gets the lead.
+LEADS: dict[str, tuple[str, tuple[str, ...]]] = {
+    DANGER: ("emergency_lead", ("112", "080 005 005")),
+    YOUNG_DANGER: ("young_danger_lead", ("112", "080 005 005", "116 111")),
+    CRISIS: ("crisis_lead", ("112", "09 2525 011")),
+    HARM_THOUGHTS: ("harm_thoughts_lead", ("112", "09 2525 0111")),
+    YOUNG: ("young_lead", ("116 111",)),
+}
+
+
+def lead_for(verdict: Triage) -> str | None:
+    """The static safety lead this message's reply must start with, in the language of the match."""
+    if verdict.route == NONE:
+        return None
+    return safety_text(LEADS[verdict.route][0], verdict.language)
+
+
+def has_lead(verdict: Triage, replies: list[dict[str, Any]]) -> bool:
+    """Whether the first message of the reply already carries what the route's lead gives."""
+    if verdict.route == NONE:
+        return True
+    first = str(replies[0].get("text") or "") if replies else ""
+    return all(number in first for number in LEADS[verdict.route][1])
 
 
 def clean_user_text(text: str) -> str:
@@ -117,7 +145,7 @@ class Gateway:
             if payload not in state.offered_payloads:
                 return 400, {"error": "unknown_payload", "messages": []}
             message = payload
-            danger = None
+            verdict = None
         else:
             raw = text or ""
             if len(raw) > MAX_MESSAGE_CHARS:
@@ -126,19 +154,21 @@ class Gateway:
             message = clean_user_text(raw)
             if not message:
                 return 400, {"error": "empty", "messages": [{"text": safety_text("empty")}]}
-            danger = detect_danger(message)
+            verdict = triage(message)
 
         replies = await self._forward(session_id, message)
         if replies is not None and not any(r.get("text") or r.get("buttons") for r in replies):
             # Rasa said nothing: a custom action failed (action server down, say). Silence is no answer.
             log.warning("rasa gave an empty reply")
             replies = None
+        lead = lead_for(verdict) if verdict is not None else None
         if replies is None:
             state.offered_payloads.clear()
-            return 200, {"degraded": True, "messages": self._fallback_messages()}
-        if danger is not None and danger.is_danger and not _mentions_emergency(replies):
-            # S1: a deterministic guarantee on top of Rasa: emergency numbers lead the reply.
-            replies.insert(0, {"text": safety_text("emergency_lead")})
+            language = verdict.language if verdict is not None else "fi"
+            return 200, {"degraded": True, "messages": self._fallback_messages(language, lead)}
+        if lead and verdict is not None and not has_lead(verdict, replies):
+            # S1, S6, S7: a deterministic guarantee on top of Rasa: the safety numbers lead the reply.
+            replies.insert(0, {"text": lead})
         state.offered_payloads = {
             str(button.get("payload")) for reply in replies for button in reply.get("buttons") or []
         }
@@ -171,8 +201,12 @@ class Gateway:
         return [_clean_reply(item) for item in body if isinstance(item, dict)]
 
     @staticmethod
-    def _fallback_messages() -> list[dict[str, Any]]:
-        return [{"text": safety_text("gateway_down"), "custom": {"show_callback_form": True}}]
+    def _fallback_messages(language: str = "fi", lead: str | None = None) -> list[dict[str, Any]]:
+        """The reply when Rasa cannot answer: the safety lead first when the message needs one, then the form."""
+        texts = ([lead] if lead else []) + [safety_text("gateway_down", language)]
+        messages: list[dict[str, Any]] = [{"text": text} for text in texts]
+        messages[0]["custom"] = {"show_callback_form": True}
+        return messages
 
 
 def _clean_reply(item: dict[str, Any]) -> dict[str, Any]:
@@ -188,8 +222,3 @@ def _clean_reply(item: dict[str, Any]) -> dict[str, Any]:
     if isinstance(item.get("custom"), dict):
         reply["custom"] = item["custom"]
     return reply
-
-
-def _mentions_emergency(replies: list[dict[str, Any]]) -> bool:
-    first = replies[0].get("text", "") if replies else ""
-    return "112" in first and "080 005 005" in first

@@ -578,14 +578,3 @@ def test_recall_and_precision_summary(capsys: pytest.CaptureFixture[str]) -> Non
             f"{immediate_right}/{len(POSITIVE)}"
         )
     assert Path(DEFAULT_PATTERNS_PATH).is_file()
-
-
-def test_gateway_and_rasa_lead_with_the_same_emergency_text() -> None:
-    """S1 has two sources that must say the same: Rasa's static utter_emergency (domain.yml) and the gateway's own
-    emergency lead (bot/data/safety.yml), used when Rasa's reply lacks the numbers or Rasa is down."""
-    from bot.gateway import safety_text
-
-    domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text(encoding="utf-8"))
-    rasa_texts = [variant["text"] for variant in domain["responses"]["utter_emergency"]]
-    assert rasa_texts == [safety_text("emergency_lead")]
-    assert "112" in rasa_texts[0] and "080 005 005" in rasa_texts[0]

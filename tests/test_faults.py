@@ -82,6 +82,31 @@ async def test_danger_gets_the_emergency_lead_even_when_rasa_forgets_it() -> Non
     assert "112" in first and NOLLALINJA in first
 
 
+@pytest.mark.parametrize("message,numbers", [
+    ("en halua enää elää", ("112", "09 2525 0111")),
+    ("jag vill inte leva längre", ("112", "09 2525 0112")),
+    ("pelottavia ajatuksia että satutan vauvaa", ("09 2525 0111", "116 117")),
+    ("isä lyö äitiä ja minua", ("112", NOLLALINJA, "116 111")),
+    ("mua kiusataan koulussa", ("116 111",)),
+])
+@pytest.mark.parametrize("rasa_reply", [None, [{"text": "Kerro lisää."}]], ids=["rasa-down", "rasa-forgets"])
+async def test_crisis_and_young_writers_get_their_lead_whatever_rasa_does(
+        rasa_reply: list[dict[str, Any]] | None, message: str, numbers: tuple[str, ...]) -> None:
+    """S6, S7: the gateway's deterministic layer gives the first reply's numbers when Rasa is down or forgets."""
+    status, body = await _gateway_reply(rasa_reply, message)
+    assert status == 200
+    first = body["messages"][0]["text"]
+    assert all(number in first for number in numbers)
+    if rasa_reply is None:
+        assert body["messages"][0]["custom"]["show_callback_form"] is True
+
+
+async def test_a_swedish_danger_message_gets_the_swedish_lead_when_rasa_is_down() -> None:
+    status, body = await _gateway_reply(None, "min man slår mig och jag är rädd")
+    first = body["messages"][0]["text"]
+    assert first.startswith("Om du är i fara nu") and "Nollinjen 080 005 005" in first
+
+
 # --- slow: the real processes ---
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,7 @@
-"""Rasa NLU component that lets the deterministic danger detector overrule the classifier (safety rule S1)."""
+"""Rasa NLU component that lets the deterministic safety triage overrule the classifier (S1, S6, S7).
+
+The module keeps its old name because config.yml and trained models refer to ``DangerOverride``.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +11,27 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.danger import default_patterns, detect_danger
+from bot.triage import DANGER, NONE, Triage, triage, warm_up
 
 VIOLENCE_INTENT_PREFIX = "violence_"
+#: Entities the triage adds; domain.yml maps them to the slots its responses' variations depend on.
+LANGUAGE_ENTITY = "triage_language"
+YOUNG_ENTITY = "triage_young"
+TRIAGE_ENTITIES = (LANGUAGE_ENTITY, YOUNG_ENTITY)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class DangerOverride(GraphComponent):
-    """Routes any message the detector flags to a violence intent, whatever the classifier thought."""
+    """Routes a message the triage flags to its safe intent, whatever the classifier thought.
+
+    Crisis, a parent's frightening thoughts and a young writer get their own intents. Danger keeps the
+    classifier's violence intent when it has one (a third party stays a third party), and otherwise becomes
+    ``violence_danger_now`` or ``violence_experiencing``.
+    """
 
     @classmethod
     def create(
@@ -29,7 +41,7 @@ class DangerOverride(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> DangerOverride:
-        default_patterns()  # compile the patterns at load: a broken file fails here, not on a parent's message
+        warm_up()  # compile the patterns at load: a broken file fails here, not on a parent's message
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -40,18 +52,30 @@ class DangerOverride(GraphComponent):
             text = message.get(TEXT)
             if not text:
                 continue
-            assessment = detect_danger(text)
-            if not assessment.is_danger:
+            verdict = triage(text)
+            if verdict.route == NONE:
                 continue
             predicted = (message.get(INTENT) or {}).get("name") or ""
-            if predicted.startswith(VIOLENCE_INTENT_PREFIX) and not (
-                assessment.immediate and predicted != "violence_danger_now"
-            ):
-                name = predicted
-            else:
-                name = "violence_danger_now" if assessment.immediate else "violence_experiencing"
+            name = verdict.intent or _danger_intent(predicted, verdict)
             message.set(INTENT, {"name": name, "confidence": 1.0}, add_to_output=True)
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
             message.set(INTENT_RANKING_KEY, [{"name": name, "confidence": 1.0}, *ranking], add_to_output=True)
-            message.set("danger", {"immediate": assessment.immediate}, add_to_output=True)
+            message.set("danger", {"immediate": verdict.danger.immediate}, add_to_output=True)
+            entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") not in TRIAGE_ENTITIES]
+            entities += [_entity(LANGUAGE_ENTITY, verdict.language),
+                         _entity(YOUNG_ENTITY, "yes" if verdict.young else "no")]
+            message.set(ENTITIES, entities, add_to_output=True)
         return messages
+
+
+def _danger_intent(predicted: str, verdict: Triage) -> str:
+    assert verdict.route == DANGER
+    immediate = verdict.danger.immediate
+    if predicted.startswith(VIOLENCE_INTENT_PREFIX) and not (immediate and predicted != "violence_danger_now"):
+        return predicted
+    return "violence_danger_now" if immediate else "violence_experiencing"
+
+
+def _entity(name: str, value: str) -> dict[str, Any]:
+    # No start/end: the value is the triage's verdict, not a span of the user's text.
+    return {"entity": name, "value": value, "extractor": DangerOverride.__name__}

@@ -1,0 +1,228 @@
+"""Safety triage (S1, S6, S7, S10): crisis, a parent's frightening thoughts, a young writer, danger.
+
+Table rows read like the specification: one message, the route its first reply must take. The rows are the
+developers' own; the independent sets in tests/safety_sets/ are scored by tests/test_safety_sets.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.danger import PatternFileError, compile_patterns
+from bot.triage import (
+    CRISIS,
+    DANGER,
+    HARM_THOUGHTS,
+    NONE,
+    YOUNG,
+    YOUNG_DANGER,
+    crisis_patterns,
+    load_young_patterns,
+    route_for,
+    triage,
+    young_patterns,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+ROUTES = [
+    # suicide and self-harm, fi (puhekieli, typos), sv, en
+    ("en halua enää elää", CRISIS),
+    ("mä haluun vaan kuolla", CRISIS),
+    ("ois parempi jos mua ei ois", CRISIS),
+    ("perhe pärjäisi paremmin ilman minua", CRISIS),
+    ("mietin koko ajan itsemurhaa", CRISIS),
+    ("toivon etten heräisi huomenna", CRISIS),
+    ("viiltelin taas eilen", CRISIS),
+    ("satutan itseäni kun ahdistaa", CRISIS),
+    ("jag vill inte leva längre", CRISIS),
+    ("jag skadar mig själv", CRISIS),
+    ("I've been planning how to end it", CRISIS),
+    ("I don't want to be alive anymore", CRISIS),
+    ("I keep cutting myself", CRISIS),
+    # a parent's frightening thoughts: a health matter, never the perpetrator path
+    ("pelottavia ajatuksia että satutan vauvaa", HARM_THOUGHTS),
+    ("mietin et heitän vauvan ikkunasta ja se pelottaa", HARM_THOUGHTS),
+    ("pelkään että lyön vauvaa kun en saa nukuttua", HARM_THOUGHTS),
+    ("en uskalla olla vauvan kanssa yksin", HARM_THOUGHTS),
+    ("I keep picturing dropping my baby on purpose and it terrifies me", HARM_THOUGHTS),
+    ("I'm scared I'll hurt my baby", HARM_THOUGHTS),
+    ("jag har tankar på att skada min bebis", HARM_THOUGHTS),
+    # someone else harms the baby: danger, not the parent's own thoughts
+    ("pelkään että se satuttaa vauvaa", DANGER),
+    ("I'm scared he'll hurt the baby", DANGER),
+    # a partner who threatens suicide to control: danger (coercion), not the writer's crisis
+    ("se uhkaa tappaa itsensä jos lähden", DANGER),
+    # young writers
+    ("isä lyö äitiä ja minua", YOUNG_DANGER),
+    ("oon 13 ja mun isäpuoli on pelottava", YOUNG_DANGER),
+    ("jag är 12 och pappa slår mamma", YOUNG_DANGER),
+    ("I'm 14 and my mum's boyfriend hits me", YOUNG_DANGER),
+    ("mun äiti ja isi eroaa enkä tiedä kenen luo mä muutan", YOUNG),
+    ("oon 12 ja mulla on kysymys", YOUNG),
+    ("mua kiusataan koulussa", YOUNG),
+    # a parent writes about their child, age or school: not a young writer
+    ("lapseni on 13 ja häntä kiusataan koulussa", NONE),
+    ("olen 12-vuotiaan äiti", NONE),
+    ("olen 12 viikolla raskaana", NONE),
+    ("lapsenlapseni kertoi että isä lyö äitiä", DANGER),
+    ("lapsen isä lyö minua", DANGER),
+    # exhaustion and idioms are not a crisis
+    ("en jaksa enää tätä valvomista", NONE),
+    ("olen ihan kuollut väsymyksestä", NONE),
+    ("kuolen nauruun", NONE),
+    ("viilasin kynnet", NONE),
+    ("viilsin vahingossa sormeen leipää leikatessa", NONE),
+    ("I cut myself shaving", NONE),
+    ("I'm dying to know when the café opens", NONE),
+    ("onko Kempeleessä perhekahvilaa", NONE),
+]
+
+
+@pytest.mark.parametrize("text,route", ROUTES, ids=[text for text, _ in ROUTES])
+def test_route(text: str, route: str) -> None:
+    assert triage(text).route == route
+
+
+@pytest.mark.parametrize("text,language", [
+    ("jag vill inte leva längre", "sv"),
+    ("I don't want to be alive anymore", "en"),
+    ("en halua enää elää", "fi"),
+    ("min man slår mig", "sv"),
+    ("my husband hits me", "en"),
+])
+def test_the_reply_language_follows_the_patterns_that_matched(text: str, language: str) -> None:
+    assert triage(text).language == language
+
+
+def test_no_user_text_in_the_verdict() -> None:
+    verdict = triage("Jari sanoi että haluan kuolla")
+    assert verdict.route == CRISIS
+    assert all("jari" not in rule_id.lower() for rule_id in verdict.matched)
+
+
+@pytest.mark.parametrize("danger,crisis,young,route", [
+    (True, "suicide", True, CRISIS),
+    (True, "self_harm", False, CRISIS),
+    (True, "harm_thoughts", False, HARM_THOUGHTS),
+    (True, None, True, YOUNG_DANGER),
+    (True, None, False, DANGER),
+    (False, None, True, YOUNG),
+    (False, None, False, NONE),
+])
+def test_route_order(danger: bool, crisis: str | None, young: bool, route: str) -> None:
+    assert route_for(danger, crisis, young) == route
+
+
+def test_pattern_files_compile_and_ids_name_kind_and_language() -> None:
+    for rule in crisis_patterns().patterns:
+        language, kind, _ = rule.id.split(".", 2)
+        assert language in ("fi", "sv", "en") and kind in ("suicide", "self_harm", "harm_thoughts"), rule.id
+    for rule in young_patterns().cues.patterns:
+        assert rule.id.split(".")[0] in ("fi", "sv", "en") and rule.id.split(".")[1] == "young", rule.id
+
+
+def test_a_broken_young_file_fails_loudly(tmp_path: Path) -> None:
+    broken = tmp_path / "young.yml"
+    broken.write_text("patterns: [{id: fi.young.x, regex: 'oon'}]\nparent_view: ['(']\n", encoding="utf-8")
+    with pytest.raises(PatternFileError):
+        load_young_patterns(broken)
+    with pytest.raises(PatternFileError):
+        compile_patterns({"patterns": []})
+
+
+# --- one text, two sources: Rasa's static responses and the gateway's leads ----------------------------------
+
+LEADS = {
+    "utter_emergency": "emergency_lead",
+    "utter_crisis": "crisis_lead",
+    "utter_harm_thoughts": "harm_thoughts_lead",
+    "utter_young_writer": "young_lead",
+    "utter_young_writer_danger": "young_danger_lead",
+}
+
+
+def _variants(response: str) -> dict[str, str]:
+    domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
+    out = {}
+    for variant in domain["responses"][response]:
+        conditions = variant.get("condition") or []
+        language = next((c["value"] for c in conditions if c["name"] == "reply_language"), "fi")
+        out[language] = " ".join(variant["text"].split())
+    return out
+
+
+@pytest.mark.parametrize("response", sorted(LEADS))
+def test_rasa_and_the_gateway_say_the_same_safety_text(response: str) -> None:
+    """The static replies have two sources that must say the same, word for word, in every language:
+    Rasa's responses (domain.yml) and the gateway's leads (bot/data/safety.yml), used when Rasa's reply lacks
+    the numbers or Rasa is down."""
+    from bot.gateway import safety_text
+
+    variants = _variants(response)
+    assert set(variants) == {"fi", "sv", "en"}
+    for language, text in variants.items():
+        assert text == " ".join(safety_text(LEADS[response], language).split()), (response, language)
+
+
+@pytest.mark.parametrize("key,numbers", [
+    ("emergency_lead", ("112", "080 005 005")),
+    ("crisis_lead", ("112", "09 2525 011")),
+    ("harm_thoughts_lead", ("112", "09 2525 0111", "116 117")),
+    ("young_lead", ("112", "116 111")),
+    ("young_danger_lead", ("112", "080 005 005", "116 111")),
+])
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_each_lead_gives_its_numbers(key: str, numbers: tuple[str, ...], language: str) -> None:
+    from bot.gateway import safety_text
+
+    text = safety_text(key, language)
+    assert all(number in text for number in numbers), (key, language)
+
+
+def test_swedish_texts_use_the_swedish_names() -> None:
+    from bot.gateway import safety_text
+
+    assert "Nollinjen" in safety_text("emergency_lead", "sv")
+    assert "09 2525 0112" in safety_text("crisis_lead", "sv")
+
+
+# --- the Rasa component --------------------------------------------------------------------------------------
+
+def _processed(text: str, predicted: str = "greet") -> dict[str, Any]:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.components.danger import DangerOverride
+
+    message = Message(data={"text": text, "intent": {"name": predicted, "confidence": 0.9}})
+    DangerOverride().process([message])
+    return {
+        "intent": message.get("intent")["name"],
+        "entities": {e["entity"]: e["value"] for e in message.get("entities") or []},
+    }
+
+
+@pytest.mark.parametrize("text,predicted,intent,language,young", [
+    ("en halua enää elää", "ero_talk_support", "crisis_suicidal", "fi", "no"),
+    ("jag vill inte leva längre", "greet", "crisis_suicidal", "sv", "no"),
+    ("pelottavia ajatuksia että satutan vauvaa", "violence_perpetrator_help", "crisis_harm_thoughts", "fi", "no"),
+    ("isä lyö äitiä ja minua", "violence_experiencing", "young_writer_danger", "fi", "yes"),
+    ("mua kiusataan koulussa", "out_of_scope", "young_writer", "fi", "yes"),
+    ("mun veli hakkaa vaimoaan", "violence_third_party", "violence_third_party", "fi", "no"),
+    ("my husband hits me", "greet", "violence_experiencing", "en", "no"),
+])
+def test_the_component_routes_and_tags_language(text: str, predicted: str, intent: str, language: str,
+                                                 young: str) -> None:
+    out = _processed(text, predicted)
+    assert out["intent"] == intent
+    assert out["entities"]["triage_language"] == language
+    assert out["entities"]["triage_young"] == young
+
+
+def test_the_component_leaves_ordinary_messages_alone() -> None:
+    assert _processed("onko Kempeleessä perhekahvilaa", "find_kohtaamispaikka") == {
+        "intent": "find_kohtaamispaikka", "entities": {}}
