@@ -169,6 +169,10 @@ class Gateway:
         if lead and verdict is not None and not has_lead(verdict, replies):
             # S1, S6, S7: a deterministic guarantee on top of Rasa: the safety numbers lead the reply.
             replies.insert(0, {"text": lead})
+        if verdict is not None and verdict.route == CRISIS and verdict.danger.is_danger and not any(
+                "080 005 005" in str(reply.get("text") or "") for reply in replies):
+            # Someone in crisis who also tells of violence gets Nollalinja right after the crisis line (S1).
+            replies.insert(1, {"text": safety_text("emergency_lead", verdict.language)})
         state.offered_payloads = {
             str(button.get("payload")) for reply in replies for button in reply.get("buttons") or []
         }

@@ -96,7 +96,8 @@ def test_municipality_extraction_and_normalisation_stays_above_floor(held_out) -
 
 @pytest.mark.slow
 def test_every_danger_message_is_routed_to_a_violence_intent(held_out) -> None:
-    """Safety rule S1: no held-out violence message may end up anywhere but a violence_* intent."""
+    """Safety rule S1: every held-out violence message ends on an intent whose first reply gives 112 and Nollalinja:
+    a violence_* intent, or a child's danger reply or the crisis reply (bench/nlu_bench.py SAFE_FOR_DANGER)."""
     assert held_out.danger_messages >= 90
     assert held_out.danger_misses == [], "danger messages not routed to violence_*:\n" + _show(held_out.danger_misses)
 

@@ -1,0 +1,167 @@
+"""Safety triage benchmark: recall and false alarms of the deterministic layers on the independent sets, and
+what the layers cost per message.
+
+    .venv/bin/python bench/safety_bench.py                 # both sets, figures only
+    .venv/bin/python bench/safety_bench.py --show-misses   # also the DEVELOPMENT set's misses (never held-out's)
+
+The sets in tests/safety_sets/ were written by a helper who had read neither the patterns nor the training data
+(tests/safety_sets/README.md). `dev` is for tuning the patterns; `heldout` is for reporting only, so this script
+never prints a held-out message. tests/test_safety_sets.py holds the floors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bot.triage import CRISIS, DANGER, HARM_THOUGHTS, NONE, YOUNG, YOUNG_DANGER, Triage, triage, warm_up  # noqa: E402
+
+SETS = REPO / "tests" / "safety_sets"
+SPLITS = ("dev", "heldout")
+
+
+@dataclass
+class Rate:
+    """hits out of total, with the ids of the misses (indices into the set, never texts)."""
+
+    hits: int = 0
+    total: int = 0
+    misses: list[int] = field(default_factory=list)
+
+    def add(self, ok: bool, index: int) -> None:
+        self.total += 1
+        if ok:
+            self.hits += 1
+        else:
+            self.misses.append(index)
+
+    @property
+    def value(self) -> float:
+        return self.hits / self.total if self.total else 1.0
+
+    def __str__(self) -> str:
+        return f"{self.value:6.1%} ({self.hits}/{self.total})"
+
+
+def load(split: str) -> list[dict[str, Any]]:
+    data = yaml.safe_load((SETS / split / "triage.yml").read_text(encoding="utf-8"))
+    return list(data["messages"])
+
+
+def expected_route(item: dict[str, Any]) -> str:
+    """The route a message should take, from its labels (the same order as bot.triage.route_for)."""
+    crisis = item.get("crisis") or "none"
+    if crisis in ("suicide", "self_harm"):
+        return CRISIS
+    if crisis == "harm_baby_thoughts":
+        return HARM_THOUGHTS
+    if item["danger"]:
+        return YOUNG_DANGER if item["young_writer"] else DANGER
+    return YOUNG if item["young_writer"] else NONE
+
+
+@dataclass
+class Scores:
+    danger_recall: Rate = field(default_factory=Rate)
+    danger_false_alarm: Rate = field(default_factory=Rate)    # hits = false alarms among hard negatives
+    immediate_agreement: Rate = field(default_factory=Rate)
+    crisis_recall: Rate = field(default_factory=Rate)
+    crisis_false_alarm: Rate = field(default_factory=Rate)
+    young_recall: Rate = field(default_factory=Rate)
+    young_false_alarm: Rate = field(default_factory=Rate)
+    route: Rate = field(default_factory=Rate)
+    by_language: dict[str, Rate] = field(default_factory=dict)
+
+
+def score(items: list[dict[str, Any]], judge: Callable[[str], Triage] = triage) -> Scores:
+    scores = Scores()
+    for index, item in enumerate(items):
+        verdict = judge(item["text"])
+        crisis = item.get("crisis") or "none"
+        if item["danger"]:
+            scores.danger_recall.add(verdict.danger.is_danger, index)
+            if verdict.danger.is_danger:
+                scores.immediate_agreement.add(verdict.danger.immediate == bool(item.get("immediate")), index)
+        elif crisis == "none":
+            scores.danger_false_alarm.add(not verdict.danger.is_danger, index)
+        if crisis != "none":
+            scores.crisis_recall.add(verdict.crisis is not None, index)
+        else:
+            scores.crisis_false_alarm.add(verdict.crisis is None, index)
+        if item["young_writer"]:
+            scores.young_recall.add(verdict.young, index)
+        else:
+            scores.young_false_alarm.add(not verdict.young, index)
+        right = verdict.route == expected_route(item)
+        scores.route.add(right, index)
+        scores.by_language.setdefault(item["lang"], Rate()).add(right, index)
+    return scores
+
+
+def false_alarm(rate: Rate) -> str:
+    """A Rate whose hits are the clean answers, shown as the share of false alarms."""
+    wrong = rate.total - rate.hits
+    share = wrong / rate.total if rate.total else 0.0
+    return f"{share:6.1%} ({wrong}/{rate.total})"
+
+
+def cost_ms(texts: Iterable[str], rounds: int = 20) -> tuple[float, float, float]:
+    """p50, p95 and max of one message's triage (all three layers), in milliseconds."""
+    samples = []
+    texts = list(texts)
+    for _ in range(rounds):
+        for text in texts:
+            started = time.perf_counter()
+            triage(text)
+            samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95)], samples[-1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--show-misses", action="store_true", help="print the dev set's misses (never held-out's)")
+    args = parser.parse_args()
+    warm_up()
+    everything: list[str] = []
+    for split in SPLITS:
+        items = load(split)
+        everything += [item["text"] for item in items]
+        s = score(items)
+        print(f"== {split}: {len(items)} messages")
+        print(f"  danger recall           {s.danger_recall}   (goal 100 %)")
+        print(f"  danger false alarms     {false_alarm(s.danger_false_alarm)}   (goal < 2 %, hard negatives)")
+        print(f"  immediacy agreement     {s.immediate_agreement}   (of danger found)")
+        print(f"  crisis recall           {s.crisis_recall}")
+        print(f"  crisis false alarms     {false_alarm(s.crisis_false_alarm)}")
+        print(f"  young-writer recall     {s.young_recall}")
+        print(f"  young-writer false cues {false_alarm(s.young_false_alarm)}")
+        print(f"  route agreement         {s.route}")
+        for language, rate in sorted(s.by_language.items()):
+            print(f"    route, {language}            {rate}")
+        if args.show_misses and split == "dev":
+            for name in ("danger_recall", "danger_false_alarm", "crisis_recall", "crisis_false_alarm",
+                         "young_recall", "young_false_alarm", "route"):
+                for index in getattr(s, name).misses:
+                    item = items[index]
+                    got = triage(item["text"])
+                    print(f"  MISS {name}: got {got.route} want {expected_route(item)} | {item['text']}")
+    p50, p95, worst = cost_ms(everything)
+    print(f"== cost of the three layers per message ({len(everything)} messages x 20): "
+          f"p50 {p50:.3f} ms, p95 {p95:.3f} ms, max {worst:.3f} ms (goal p95 < 1 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

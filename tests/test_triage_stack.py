@@ -1,0 +1,95 @@
+"""Safety triage through the running stack (web gateway, Rasa, actions): the exact first reply for each class of
+person who writes (S1, S6, S7, S10), then the same with the action server down.
+
+One stack serves the module. The texts are read from bot/data/safety.yml and domain.yml, the reviewed sources,
+so a test checks the whole first message word for word rather than a fragment.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+from parts import Parts, running_parts
+from stack import REPO
+
+pytestmark = pytest.mark.slow
+
+NOW = "2026-11-24T13:00:00+02:00"  # a Tuesday afternoon: staff are in
+
+
+def _safety(key: str, language: str = "fi") -> str:
+    data = yaml.safe_load((REPO / "bot" / "data" / "safety.yml").read_text(encoding="utf-8"))
+    return " ".join(str(data[key][language]).split())
+
+
+def _response(name: str) -> str:
+    domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
+    plain = [v for v in domain["responses"][name] if not v.get("condition")]
+    return " ".join(str(plain[0]["text"]).split())
+
+
+# (class, message, the exact first reply)
+FIRST_REPLIES = [
+    ("suicide", "en halua enää elää, kaikki olis helpompaa ilman mua", lambda: _safety("crisis_lead")),
+    ("suicide-sv", "jag vill inte leva längre", lambda: _safety("crisis_lead", "sv")),
+    ("suicide-en", "I don't want to be alive anymore", lambda: _safety("crisis_lead", "en")),
+    ("self-harm", "mä viiltelen taas käsiä kun ahdistaa", lambda: _safety("crisis_lead")),
+    ("postnatal-thoughts", "synnytyksen jälkeen mulla on pelottavia ajatuksia että satutan vauvaa",
+     lambda: _safety("harm_thoughts_lead")),
+    ("child-writer", "isä lyö äitiä ja minua", lambda: _safety("young_danger_lead")),
+    ("teen-writer", "oon 15 ja mua kiusataan koulussa joka päivä", lambda: _safety("young_lead")),
+    ("third-party", "mun veli hakkaa vaimoaan, mitä mä voin tehdä", lambda: _response("utter_violence_third_party")),
+    ("danger-sv", "min man slår mig", lambda: _safety("emergency_lead", "sv")),
+]
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Parts]:
+    with running_parts(tmp_path_factory.mktemp("triage"), {"PERHEOPAS_NOW": NOW}) as started:
+        yield started
+
+
+def _first(parts: Parts, message: str) -> tuple[str, dict[str, Any]]:
+    status, body = parts.chat(uuid.uuid4().hex, message)
+    assert status == 200, body
+    return " ".join(str(body["messages"][0].get("text", "")).split()), body
+
+
+@pytest.mark.parametrize("kind,message,expected", FIRST_REPLIES, ids=[row[0] for row in FIRST_REPLIES])
+def test_first_reply(parts: Parts, kind: str, message: str, expected: Any) -> None:
+    first, body = _first(parts, message)
+    assert first == expected(), f"{kind}: {first}"
+    assert not body.get("degraded")
+
+
+def test_no_shelter_search_or_phone_form_for_a_child(parts: Parts) -> None:
+    """S7: the adult forms are not the first step for a child who tells of violence."""
+    _, body = _first(parts, "oon 11 ja isi löi mua taas")
+    shown = " ".join(str(m.get("text", "")) for m in body["messages"])
+    offered = [str(b.get("payload")) for m in body["messages"] for b in m.get("buttons") or []]
+    assert "116 111" in shown
+    assert not any("vv_shelter" in p or "request_callback" in p for p in offered)
+    assert "kunnassa" not in shown and "numeroon" not in shown
+
+
+def test_a_municipality_after_the_violence_reply_continues_with_local_help(parts: Parts) -> None:
+    session = uuid.uuid4().hex
+    status, body = parts.chat(session, "mieheni lyö minua")
+    assert status == 200 and "112" in str(body["messages"][0].get("text"))
+    status, body = parts.chat(session, "asun Oulussa")
+    shown = " ".join(str(m.get("text", "")) for m in body["messages"])
+    assert "Oulu" in shown and "Mitä etsit" not in shown
+    assert "Nollalinja" in shown or "väkivalta" in shown.lower()
+
+
+@pytest.mark.parametrize("kind,message,expected", FIRST_REPLIES, ids=[row[0] for row in FIRST_REPLIES])
+def test_first_reply_with_the_action_server_down(parts: Parts, kind: str, message: str, expected: Any) -> None:
+    """The safety replies are static: they need neither the action server nor the database (S1, S6, S7)."""
+    if parts.actions.alive():
+        parts.actions.kill()
+    first, _ = _first(parts, message)
+    assert first == expected(), f"{kind}: {first}"
