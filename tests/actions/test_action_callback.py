@@ -641,3 +641,15 @@ def test_privacy_answers_say_how_long_who_and_the_duty(domain: dict[str, Any]) -
     assert "30 päivää" in privacy and "eivät näe keskusteluja" in privacy
     assert "vain sitä hoitavat työntekijät" in privacy and "lastensuojeluilmoitus" in privacy
     assert "lastensuojeluilmoitus" in domain["responses"]["utter_faq/is_anonymous"][0]["text"]
+
+
+@pytest.mark.parametrize("typed, intent, answered", [
+    ("kun mieheni on töissä", "violence_control", True),
+    ("peruuta", "cancel", False),
+])
+async def test_own_safe_time_wins_over_a_violence_intent_guess(sessions: sessionmaker[Session], typed: str,
+                                                               intent: str, answered: bool) -> None:
+    outcome = await run(ValidateCallbackForm(), asked("cb_time_window", typed, intent, cb_topic="lahisuhdevakivalta",
+                                                      cb_contact_method="call"))
+    assert (outcome.slots.get("cb_safe_time") == typed) is answered
+    assert "utter_emergency" not in outcome.responses
