@@ -33,11 +33,20 @@ from actions.needs import (
     get_need,
     need_for_intent,
 )
-from actions.parsing import answers, choose, is_skip, matches_any, parse_age, parse_language
+from actions.parsing import (
+    answers,
+    choose,
+    is_skip,
+    matches_any,
+    opposites,
+    parse_age,
+    parse_language,
+    read_choice,
+)
 from bot import phone
 from bot.callbacks import NewCallback, create_callback
 from bot.danger import detect_danger
-from bot.office_hours import is_office_open, next_callback_day, next_office_opening
+from bot.office_hours import callback_deadline, is_office_open, next_callback_day, next_office_opening
 from catalog.clock import now as clock_now
 
 log = logging.getLogger(__name__)
@@ -55,7 +64,11 @@ MODE_NEW, MODE_MORE, MODE_HOURS = "new", "more", "hours"
 URGENT, LATER, URGENT_CALLBACK = "urgent", "later", "urgent_callback"
 URGENCY_VALUES = (URGENT, LATER, URGENT_CALLBACK)
 CONTACT_METHODS = ("call", "sms")
+CONTACT_NONE = "none"  # the person refused both a call and a message: no request, other ways to get help
 TIME_WINDOWS = ("morning", "afternoon", "any")
+OWN_WINDOW = "own"  # violence topic: the safe time in the person's own words (cb_safe_time)
+VIOLENCE_TOPIC = "lahisuhdevakivalta"
+MAX_SAFE_TIME_CHARS = 80
 NO_ALIAS = "-"
 PHONE_GIVEN = "given"  # the number itself never goes into a slot
 MAX_PHONE_TRIES = 3
@@ -63,8 +76,11 @@ MAX_ALIAS_TRIES = 2
 MAX_ALIAS_CHARS = 40
 ALIAS = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+)*$")
 
-CALLBACK_SLOTS = ("cb_urgency", "cb_topic", "cb_contact_method", "cb_time_window", "cb_consent", "cb_alias",
-                  "cb_phone")
+CALLBACK_SLOTS = ("cb_urgency", "cb_topic", "cb_contact_method", "cb_time_window", "cb_safe_time",
+                  "cb_leave_message", "cb_consent", "cb_alias", "cb_phone")
+# The questions the phone number may be typed at; there the number is masked before the danger check.
+PHONE_SLOTS = ("cb_phone", "cb_alias")
+_PHONE_SPAN = re.compile(r"\+?\d[\d\s\-()/.]{3,}\d")
 CALLBACK_COUNTERS = ("cb_phone_tries", "cb_alias_tries")
 
 
@@ -102,6 +118,31 @@ def looks_like_name(text: str) -> bool:
     text = " ".join(text.split())
     return (0 < len(text) <= MAX_ALIAS_CHARS and len(text.split()) <= 3 and bool(ALIAS.match(text))
             and not matches_any(text, answers().get("not_names") or []))
+
+
+def looks_like_safe_time(text: str) -> bool:
+    """A short answer in one's own words to "when is it safe?" ("kun lapset ovat koulussa"); not a number."""
+    text = " ".join(text.split())
+    return (2 <= len(text) <= MAX_SAFE_TIME_CHARS and "?" not in text and any(ch.isalpha() for ch in text)
+            and not phone.looks_like_phone(text))
+
+
+def reading(text: str, group: str) -> Any:
+    """The negation-aware reading of a typed answer to one question of answers.yml (actions.parsing)."""
+    return read_choice(text, answers()[group], opposites(group))
+
+
+def urgent_in_message(text: str) -> bool:
+    """Whether a message names urgency itself ("kiireesti", "heti", "hätä"), not negated ("ei ole kiire")."""
+    return bool(text) and reading(text, "urgency").value == URGENT
+
+
+def danger_in_answer(text: str, slot: str) -> bool:
+    """The deterministic danger check of a form answer. At the questions a phone number may be typed at, the
+    number is masked first: a valid phone answer is not danger (050 112 3456), the words around it still are."""
+    if slot in PHONE_SLOTS and phone.looks_like_phone(text):
+        text = _PHONE_SPAN.sub(" ", text)
+    return bool(text.strip()) and detect_danger(text).is_danger
 
 
 def callback_reset() -> list[EventType]:
@@ -405,24 +446,31 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         if urgency == URGENT:
             known = tracker.get_slot("municipality") or tracker.get_slot("municipality_skipped")
             return [] if known else ["municipality"]
-        if tracker.get_slot("cb_consent") is False:
+        if tracker.get_slot("cb_consent") is False or tracker.get_slot("cb_contact_method") == CONTACT_NONE:
             return []
         if int(tracker.get_slot("cb_phone_tries") or 0) >= MAX_PHONE_TRIES:
             return []
-        return ["cb_topic", "cb_contact_method", "cb_time_window", "cb_consent", "cb_alias", "cb_phone"]
+        # S9: for violence, also whether a message may be left (the time question asks when contact is safe).
+        safety = ["cb_leave_message"] if tracker.get_slot("cb_topic") == VIOLENCE_TOPIC else []
+        return ["cb_topic", "cb_contact_method", "cb_time_window", *safety, "cb_consent", "cb_alias", "cb_phone"]
 
     def _interrupt(self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> dict[str, Any] | None:
         """Handles messages that are not an answer; None when the message should be read as one.
 
         A plain answer ("voi odottaa", "puhelu", "Anna") wins over the classifier's guess of another intent,
         unless the deterministic danger detector flags the text: then the emergency numbers come first (S1).
+        A phone number is never read as danger at the questions it may be typed at (danger_in_answer).
         """
         intent, text = latest_intent(tracker), latest_text(tracker)
-        danger = detect_danger(text).is_danger if text else False
+        danger = danger_in_answer(text, slot) if text else False
         if not danger and self._plain_answer(slot, text):
             return None
         if intent in CALLBACK_FORM_REJECTS:
             return {}
+        if not danger and slot == "cb_time_window" and tracker.get_slot("cb_topic") == VIOLENCE_TOPIC \
+                and looks_like_safe_time(text):
+            # "kun mieheni on töissä" is an answer here, though the classifier may call it a violence intent.
+            return None
         if danger or intent.startswith(VIOLENCE_PREFIX):
             emergency_first(dispatcher)
             events: dict[str, Any] = {slot: None}
@@ -441,9 +489,10 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         if "?" in text:
             return False
         groups = {"cb_urgency": "urgency", "cb_contact_method": "contact_method", "cb_time_window": "time_window",
-                  "cb_consent": "consent", "cb_topic": "topic"}
+                  "cb_consent": "consent", "cb_topic": "topic", "cb_leave_message": "leave_message"}
         if slot in groups:
-            return choose(text, answers()[groups[slot]]) is not None
+            said = reading(text, groups[slot])
+            return said.value is not None or bool(said.refused)
         if slot == "cb_alias":
             return is_skip(text) or looks_like_name(text)
         if slot == "municipality":
@@ -463,15 +512,33 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         if tracker.get_slot("requested_slot") is None:
             # Starting the form: a button may already say it ("Jätä silti pyyntö arkipäivälle") and the topic.
             started: dict[str, Any] = {"cb_urgency": given} if given in URGENCY_VALUES else {}
+            if not started and urgent_in_message(latest_text(tracker)):
+                started = self._urgent_from_start(dispatcher, tracker)
             return {**started, **self._known_topic(tracker)}
         early = self._asked(dispatcher, tracker, "cb_urgency")
         if early is not None:
             return early
-        choice = given if given in URGENCY_VALUES else choose(latest_text(tracker), answers()["urgency"])
+        choice = given if given in URGENCY_VALUES else reading(latest_text(tracker), "urgency").value
         if choice:
             return {"cb_urgency": choice}
         dispatcher.utter_message(text=render.text("callback.urgency_retry"))
         return {"cb_urgency": None}
+
+    @staticmethod
+    def _urgent_from_start(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        """After hours, a first message that already says it is urgent skips "can it wait?" (S2): the urgent path
+        at once, with the municipality from the message. If it is still missing, 112 comes before asking it."""
+        if is_office_open(clock_now()):
+            return {}
+        started: dict[str, Any] = {"cb_urgency": URGENT}
+        if not tracker.get_slot("municipality"):
+            with session_factory()() as session:
+                name = lookup.canonical_municipality(session, latest_text(tracker))
+            if name:
+                started["municipality"] = name
+            else:
+                emergency_first(dispatcher)
+        return started
 
     async def extract_municipality(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> dict[str, Any]:
@@ -538,9 +605,12 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         if early is not None:
             return early
         given = latest_entity(tracker, "contact_method")
-        method = given if given in CONTACT_METHODS else choose(latest_text(tracker), answers()["contact_method"])
+        said = reading(latest_text(tracker), "contact_method")
+        method = given if given in CONTACT_METHODS else said.value
         if method:
             return {"cb_contact_method": method}
+        if said.refused >= set(CONTACT_METHODS):
+            return {"cb_contact_method": CONTACT_NONE}  # "ei soittoa eikä viestiä": honoured (S9)
         dispatcher.utter_message(text=render.text("callback.contact_method_retry"))
         return {"cb_contact_method": None}
 
@@ -550,13 +620,34 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         if early is not None:
             return early
         given = latest_entity(tracker, "time_window")
-        window = given if given in TIME_WINDOWS else choose(latest_text(tracker), answers()["time_window"])
-        if window is None and (time_of_day := latest_entity(tracker, "time_of_day")):
-            window = choose(time_of_day, answers()["time_window"])
+        text = latest_text(tracker)
+        said = reading(text, "time_window")
+        window = given if given in TIME_WINDOWS else said.value
+        if window is None and not said.refused and (time_of_day := latest_entity(tracker, "time_of_day")):
+            window = choose(time_of_day, answers()["time_window"], "time_window")
         if window:
             return {"cb_time_window": window}
+        if tracker.get_slot("cb_topic") == VIOLENCE_TOPIC and looks_like_safe_time(text):
+            # When it is safe, in the person's own words: staff read it as written (S9).
+            return {"cb_time_window": OWN_WINDOW, "cb_safe_time": " ".join(text.split())}
         dispatcher.utter_message(text=render.text("callback.time_window_retry"))
         return {"cb_time_window": None}
+
+    async def extract_cb_leave_message(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       domain: DomainDict) -> dict[str, Any]:
+        early = self._asked(dispatcher, tracker, "cb_leave_message")
+        if early is not None:
+            return early
+        intent, text = latest_intent(tracker), latest_text(tracker)
+        said = reading(text, "leave_message").value
+        # Any "no" wins, also beside a "yes": a message left against the person's wish may put them in danger.
+        says_no = read_choice(text, {"no": answers()["leave_message"]["no"]}).value == "no"
+        if intent == "deny" or said == "no" or says_no:
+            return {"cb_leave_message": False}
+        if intent == "affirm" or said == "yes":
+            return {"cb_leave_message": True}
+        dispatcher.utter_message(text=render.text("callback.leave_message_retry"))
+        return {"cb_leave_message": None}
 
     async def extract_cb_consent(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
@@ -564,7 +655,7 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         if early is not None:
             return early
         intent, text = latest_intent(tracker), latest_text(tracker)
-        said = choose(text, answers()["consent"])
+        said = reading(text, "consent").value
         if intent == "deny" or said == "no":
             return {"cb_consent": False}
         if intent == "affirm" or said == "yes":
@@ -644,10 +735,35 @@ class ActionAskCbContactMethod(AskAction):
 
 
 class ActionAskCbTimeWindow(AskAction):
+    """When contact suits; for violence, when a call or message is safe, also in the person's own words (S9)."""
+
     text_key, buttons_key = "callback.ask_time_window", "callback.time_window_buttons"
 
     def name(self) -> str:
         return "action_ask_cb_time_window"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot("cb_topic") != VIOLENCE_TOPIC:
+            return await super().run(dispatcher, tracker, domain)
+        sms = tracker.get_slot("cb_contact_method") == "sms"
+        key = "callback.ask_safe_time_sms" if sms else "callback.ask_safe_time_call"
+        dispatcher.utter_message(text=render.text(key), buttons=render.buttons("callback.safe_time_buttons"))
+        return []
+
+
+class ActionAskCbLeaveMessage(Action):
+    """Violence topic (S9): may a message be left when the person does not answer; for SMS, the neutral text."""
+
+    def name(self) -> str:
+        return "action_ask_cb_leave_message"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        sms = tracker.get_slot("cb_contact_method") == "sms"
+        key = "callback.ask_leave_message_sms" if sms else "callback.ask_leave_message_call"
+        if asked_again(tracker, "cb_leave_message"):
+            key = "callback.ask_leave_message_again"
+        dispatcher.utter_message(text=render.text(key), buttons=render.buttons("callback.leave_message_buttons"))
+        return []
 
 
 class ActionAskCbConsent(AskAction):
@@ -709,12 +825,22 @@ class ActionSubmitCallback(Action):
                 records = lookup.urgent_services(session, slots["municipality"], now)
             utter(dispatcher, render.urgent_replies(records, now, STATIC_EMERGENCY_NUMBERS))
             return callback_reset()
+        if slots["cb_contact_method"] == CONTACT_NONE:
+            # Neither a call nor a message: nothing is stored, and the person hears what else there is (S9).
+            parts = [render.text("callback.no_contact_way")]
+            if slots["cb_topic"] == VIOLENCE_TOPIC:
+                parts.append(render.text("callback.no_contact_way_violence"))
+            parts.append(render.text("callback.no_contact_way_end"))
+            dispatcher.utter_message(text=" ".join(parts), buttons=render.menu_buttons())
+            return callback_reset()
         if slots["cb_consent"] is False:
             dispatcher.utter_message(text=render.text("callback.consent_declined"), buttons=render.menu_buttons())
             return callback_reset()
         method = slots["cb_contact_method"]
         check = phone.check_phone(latest_text(tracker), for_sms=method == "sms")
-        complete = all(slots[name] for name in ("cb_topic", "cb_contact_method", "cb_time_window"))
+        violence = slots["cb_topic"] == VIOLENCE_TOPIC
+        needed = ("cb_topic", "cb_contact_method", "cb_time_window") + (("cb_leave_message",) if violence else ())
+        complete = all(slots[name] is not None for name in needed)
         if slots["cb_consent"] is not True or slots["cb_phone"] != PHONE_GIVEN or not check.ok or not complete:
             dispatcher.utter_message(text=render.text("callback.phone_gave_up"),
                                      buttons=render.buttons("callback.gave_up_buttons"))
@@ -727,6 +853,9 @@ class ActionSubmitCallback(Action):
             time_window=slots["cb_time_window"], callback_due=due,
             consent_notice_version=render.text("callback.notice_version"),
             alias=alias, municipality=slots["municipality"], urgent=slots["cb_urgency"] == URGENT_CALLBACK,
+            safe_time=_safe_time(slots["cb_time_window"], slots["cb_safe_time"]) if violence else None,
+            may_leave_message=bool(slots["cb_leave_message"]) if violence else None,
+            language="fi",
         )
         try:
             with session_factory()() as session:
@@ -737,12 +866,18 @@ class ActionSubmitCallback(Action):
             dispatcher.utter_message(text=render.text("callback.save_failed"))
             return callback_reset()
         key = "callback.saved_sms" if method == "sms" else "callback.saved_call"
+        # The promise is the service's own (1–3 working days); the only day named is the last of those, which
+        # office hours make certain. Never "huomenna": the queue decides which of the days it is (S9).
         confirmation = render.text(
-            key, alias=f", {alias}" if alias else "", day=render.day_named(due, now.date()),
+            key, alias=f", {alias}" if alias else "", last_day=render.day_full(callback_deadline(now)),
             window=_window_clause(slots["cb_time_window"]),
             last_digits=phone.last_digits(check.e164),
         )
         parts = [confirmation]
+        if violence:
+            parts.append(render.text("callback.saved_safety_sms" if method == "sms" else "callback.saved_safety_call"))
+            parts.append(render.text("callback.saved_leave_message_yes" if slots["cb_leave_message"]
+                                     else "callback.saved_leave_message_no"))
         if not is_office_open(now):
             parts.append(render.text("callback.saved_after_hours"))
         parts.append(render.text("callback.saved_not_emergency"))
@@ -752,8 +887,17 @@ class ActionSubmitCallback(Action):
 
 def _window_clause(window: str) -> str:
     """", mahdollisuuksien mukaan aamupäivällä (klo 8–12)", or nothing when any time suits."""
+    if window == OWN_WINDOW:
+        return render.text("callback.own_window_clause")
     label = render.text(f"callback.windows.{window}")
     return render.text("callback.window_clause", window=label) if label else ""
+
+
+def _safe_time(window: str, own_words: str | None) -> str:
+    """What staff read as the safe time of a violence request: the person's own words, or the chosen window."""
+    if window == OWN_WINDOW and own_words:
+        return own_words[:MAX_SAFE_TIME_CHARS]
+    return render.text(f"callback.safe_time_labels.{window}")
 
 
 # Digits of the numbers utter_emergency gives; catalogue entries with only these are not repeated after it.

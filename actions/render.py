@@ -65,6 +65,11 @@ def day_text(day: date, today: date) -> str:
     return f"{WEEKDAYS_FI[day.weekday()]} {day.day}.{day.month}."
 
 
+def day_full(day: date) -> str:
+    """'perjantaina 27.11.': a day named without 'tänään' or 'huomenna'."""
+    return f"{WEEKDAYS_FI[day.weekday()]} {day.day}.{day.month}."
+
+
 def day_named(day: date, today: date) -> str:
     """The day with its date, for promises: 'huomenna keskiviikkona 25.11.', 'maanantaina 29.12.'."""
     full = f"{WEEKDAYS_FI[day.weekday()]} {day.day}.{day.month}."

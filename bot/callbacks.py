@@ -25,6 +25,10 @@ class NewCallback:
     alias: str | None = None
     municipality: str | None = None
     urgent: bool = False
+    # Violence topic only (S9): when contact is safe, and whether a message may be left if unanswered.
+    safe_time: str | None = None
+    may_leave_message: bool | None = None
+    language: str = "fi"  # the language the person wrote in (contract 6; S10)
 
 
 def create_callback(session: Session, request: NewCallback, now: datetime) -> CallbackRequest:
@@ -38,6 +42,9 @@ def create_callback(session: Session, request: NewCallback, now: datetime) -> Ca
         alias=request.alias,
         municipality=request.municipality,
         urgent=request.urgent,
+        safe_time=request.safe_time,
+        may_leave_message=request.may_leave_message,
+        language=request.language,
         consent_at=now,
         consent_notice_version=request.consent_notice_version,
         callback_due=request.callback_due,
@@ -91,6 +98,10 @@ def callback_as_dict(row: CallbackRequest) -> dict[str, object]:
         "alias": row.alias,
         "municipality": row.municipality,
         "urgent": row.urgent,
+        "safe_time": row.safe_time,
+        "may_leave_message": row.may_leave_message,
+        # Rows from before the language column were all written in Finnish.
+        "language": row.language or "fi",
         "consent_at": row.consent_at.isoformat() if row.consent_at else None,
         "consent_notice_version": row.consent_notice_version,
         "callback_due": row.callback_due.isoformat() if row.callback_due else None,

@@ -24,6 +24,12 @@ def list_command(as_json: bool, status: str | None) -> int:
         print("No contact requests.")
     for row in rows:
         urgent = " KIIREELLINEN" if row["urgent"] else ""
+        safety = ""
+        if row["may_leave_message"] is not None or row["safe_time"]:
+            # S9: when contact is safe and whether a message may be left, for the violence topic.
+            message = "saa jättää viestin" if row["may_leave_message"] else "EI VIESTIÄ"
+            safety = f"  turvallinen aika: {row['safe_time'] or row['time_window']}; {message}"
         print(f"{row['id']}  {row['status']:<8} {row['created_at']}  {row['topic']:<20} "
-              f"{row['contact_method']:<5} {row['phone']}  {row['time_window']}  due {row['callback_due']}{urgent}")
+              f"{row['contact_method']:<5} {row['language']}  {row['phone']}  {row['time_window']}  "
+              f"due {row['callback_due']}{urgent}{safety}")
     return 0

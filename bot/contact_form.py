@@ -79,7 +79,7 @@ def validate_contact_form(body: dict[str, Any]) -> tuple[dict[str, Any] | None, 
     return (None, errors) if errors else (clean, {})
 
 
-def new_callback(clean: dict[str, Any], callback_due: Any, notice_version: str) -> NewCallback:
+def new_callback(clean: dict[str, Any], callback_due: Any, notice_version: str, language: str = "fi") -> NewCallback:
     return NewCallback(
         topic=clean["topic"],
         contact_method=clean["contact_method"],
@@ -90,4 +90,5 @@ def new_callback(clean: dict[str, Any], callback_due: Any, notice_version: str) 
         alias=clean["alias"],
         municipality=clean["municipality"],
         urgent=False,
+        language=language,
     )

@@ -29,6 +29,11 @@ class CallbackRequest(Base):
     alias = Column(String(40))
     municipality = Column(String(60))
     urgent = Column(Boolean, nullable=False, default=False)
+    # S9, violence topic only (NULL otherwise and in rows from before migration 0005): when a call or message
+    # is safe, as the person said it, and whether a voicemail or reminder text may be left if unanswered.
+    safe_time = Column(String(80))
+    may_leave_message = Column(Boolean)
+    language = Column(String(5))  # fi, sv or en (contract 6); NULL in old rows, which were all Finnish
     consent_at = Column(DateTime(timezone=True), nullable=False)
     consent_notice_version = Column(String(20), nullable=False)
     callback_due = Column(Date, nullable=False)

@@ -90,6 +90,25 @@ def next_callback_day(now: datetime, hours: OfficeHours | None = None) -> date:
     raise ValueError(f"no office day within {MAX_DAYS_AHEAD} days of {today}; check {OFFICE_HOURS_FILE.name}")
 
 
+PROMISED_WORKING_DAYS = 3  # the service's promise: a callback within 1–3 working days (DESIGN.md, S9)
+
+
+def callback_deadline(now: datetime, hours: OfficeHours | None = None,
+                      working_days: int = PROMISED_WORKING_DAYS) -> date:
+    """The last day of the promise "within 1–3 working days" for a request made at `now`: the third office day
+    after the day it was made. Unlike the first day the queue reaches it, this day is certain to be kept."""
+    hours = hours or load_office_hours()
+    day = now.astimezone(hours.zone).date()
+    counted = 0
+    for _ in range(MAX_DAYS_AHEAD):
+        day += timedelta(days=1)
+        if is_office_day(day, hours):
+            counted += 1
+            if counted == working_days:
+                return day
+    raise ValueError(f"no {working_days} office days within {MAX_DAYS_AHEAD} days; check {OFFICE_HOURS_FILE.name}")
+
+
 def format_day_fi(day: date) -> str:
     """'maanantaina 29.12.': the form that follows 'soitamme sinulle'."""
     return f"{WEEKDAYS_FI[day.weekday()]} {day.day}.{day.month}."

@@ -64,6 +64,18 @@ FLASH = {
 }
 STATUS_LABELS = {"new": "Uudet", "claimed": "Hoidossa", "done": "Hoidetut"}
 METHOD_LABELS = {"call": "Soitto", "sms": "Tekstiviesti"}
+LANGUAGE_LABELS = {"fi": "suomi", "sv": "ruotsi", "en": "englanti"}
+VIOLENCE_TOPIC = "lahisuhdevakivalta"
+# S9: how staff contact a person who lives with violence. The bot promises exactly this before the request is
+# stored (callback.ask_leave_message_*, callback.saved_safety_* in actions/data/texts.yml): keep the two in step.
+SAFE_CONTACT_STEPS = (
+    "Ota yhteyttä vain silloin, kun hän kertoi sen olevan turvallista.",
+    "Jos puhelimeen vastaa joku muu, älä kerro asiaa. Sano vain, että soitat perhekeskuksesta.",
+    "Tekstiviesti: lähetä perhekeskuksen numerosta ja kirjoita vain \"Perhekeskus\" ja että hän voi vastata, "
+    "kun hänelle sopii. Älä kerro aihetta äläkä mainitse väkivaltaa.",
+    "Vastaajaviesti, jos sen saa jättää: kerro vain, että perhekeskuksesta soitettiin. Älä kerro aihetta.",
+    "Jos viestiä ei saa jättää, älä jätä vastaajaviestiä äläkä lähetä toista tekstiviestiä.",
+)
 ACTION_LABELS = {
     "login": "kirjautui sisään",
     "login_failed": "epäonnistunut kirjautuminen",
@@ -260,6 +272,9 @@ async def queue(request: web.Request) -> web.StreamResponse:
         "topic_label": lambda topic: texts.get(f"topic_{topic}", topic),
         "time_label": lambda window: texts.get(f"time_{window}", window),
         "method_label": lambda method: METHOD_LABELS.get(method, method),
+        "language_label": lambda code: LANGUAGE_LABELS.get(code or "fi", code),
+        "violence_topic": VIOLENCE_TOPIC,
+        "safe_contact_steps": SAFE_CONTACT_STEPS,
         "when": helsinki,
         "day": lambda d: f"{d.day}.{d.month}.{d.year}" if d else "",
         "phone": national_phone,

@@ -19,7 +19,7 @@ from bot import staff
 from bot.callbacks import create_callback
 from bot.contact_form import CONTACT_METHODS, TIME_WINDOWS, TOPICS, new_callback, validate_contact_form
 from bot.gateway import SESSION_ID, Gateway
-from bot.office_hours import format_day_fi, next_callback_day
+from bot.office_hours import callback_deadline, format_day_fi, next_callback_day
 from bot.ratelimit import SlidingWindowLimiter
 from bot.settings import Ports
 from bot.web_common import (
@@ -186,7 +186,7 @@ async def callback_api(request: web.Request) -> web.Response:
 
     now = clock.now()
     due = next_callback_day(now)
-    request_row = new_callback(clean, due, str(web_texts()["consent_notice_version"]))
+    request_row = new_callback(clean, due, str(web_texts()["consent_notice_version"]), language=lang)
     try:
         await request.app[DATABASE_KEY].run(create_callback, request_row, now)
     except SQLAlchemyError as error:
@@ -196,7 +196,8 @@ async def callback_api(request: web.Request) -> web.Response:
     per_session.hit(session_id)
     per_client.hit(client_key(request))
     log.info("contact request stored (web form)")
-    message = texts["cb_saved"].format(day=callback_day_text(due, now.date(), lang))
+    # The promise is the service's 1–3 working days; only their last day is named, as it is certain (S9).
+    message = texts["cb_saved"].format(day=callback_day_text(callback_deadline(now), now.date(), lang))
     return web.json_response({"ok": True, "message": message}, status=201)
 
 

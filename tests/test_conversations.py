@@ -174,7 +174,7 @@ def test_contact_request_is_stored_with_consent_and_no_number_stays_in_the_track
     assert "nimellä" in texts(chat.say(sender, "/affirm"))
     assert "numeroon" in texts(chat.say(sender, "/deny"))
     done = texts(chat.say(sender, PHONE_TYPED))
-    assert "tallennettu" in done and "keskiviikkona 25.11." in done
+    assert "tallennettu" in done and "1–3 arkipäivän kuluessa, viimeistään perjantaina 27.11." in done
     assert PHONE_TYPED not in done and PHONE_E164 not in done
 
     rows = [r for r in chat.callbacks() if r["phone"] == PHONE_E164 and r["topic"] == "eroauttaminen"]
@@ -223,11 +223,15 @@ def test_bad_number_is_asked_again(chat: Chat) -> None:
 
 # --- after hours -------------------------------------------------------------------------------------------------
 
+# (now, the day staff are back, the queue's first day). A saved request names only the last of the promised
+# 1–3 working days (LAST_DAY).
 AFTER_HOURS = [
     pytest.param(FRIDAY_NIGHT, "maanantaina 30.11.", "2026-11-30", id="friday-23"),
     pytest.param(CHRISTMAS_EVE, "maanantaina 28.12.", "2026-12-28", id="christmas-eve"),
     pytest.param(MIDSUMMER_EVE, "maanantaina 28.6.", "2027-06-28", id="midsummer-eve"),
 ]
+LAST_DAY = {"2026-11-30": "viimeistään keskiviikkona 2.12.", "2026-12-28": "viimeistään keskiviikkona 30.12.",
+            "2027-06-28": "viimeistään keskiviikkona 30.6."}
 
 
 @pytest.mark.parametrize("now, day, due", AFTER_HOURS)
@@ -235,7 +239,7 @@ def test_after_hours_urgent_gets_24_7_services(chat: Chat, now: str, day: str, d
     chat.at(now)
     sender = f"urgent-{due}"
     ask = chat.say(sender, "/request_callback")
-    assert day in texts(ask)
+    assert day in texts(ask) and "112" in texts(ask)
     assert '/inform{"urgency": "urgent"}' in payloads(ask)
     chat.say(sender, '/inform{"urgency": "urgent"}')
     reply = chat.say(sender, "Oulu")
@@ -267,7 +271,7 @@ def test_after_hours_non_urgent_is_queued_with_the_named_day(chat: Chat, now: st
                     '/inform{"contact_method": "call"}', '/inform{"time_window": "afternoon"}', "/affirm", "/deny"):
         chat.say(sender, message)
     done = texts(chat.say(sender, phone))
-    assert day in done and "kiinni" in done
+    assert LAST_DAY[due] in done and "kiinni" in done
     digits = "+358" + phone.replace(" ", "")[1:]
     [row] = [r for r in chat.callbacks() if r["phone"] == digits]
     assert row["callback_due"] == due and row["urgent"] is False

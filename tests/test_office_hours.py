@@ -6,7 +6,13 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.office_hours import format_day_fi, is_office_open, next_callback_day, next_office_opening
+from bot.office_hours import (
+    callback_deadline,
+    format_day_fi,
+    is_office_open,
+    next_callback_day,
+    next_office_opening,
+)
 from catalog.clock import HELSINKI
 
 
@@ -52,3 +58,18 @@ def test_utc_input_is_read_in_helsinki_time() -> None:
 ])
 def test_format_day_fi(day: date, text: str) -> None:
     assert format_day_fi(day) == text
+
+
+@pytest.mark.parametrize("moment, last_day", [
+    ("2025-12-22T09:00", date(2025, 12, 30)),   # Monday: Tue 23., then Christmas (24.–26.), Mon 29., Tue 30.
+    ("2025-12-19T23:00", date(2025, 12, 29)),   # Friday night: Mon 22., Tue 23., Mon 29.
+    ("2026-11-24T13:00", date(2026, 11, 27)),   # an ordinary Tuesday: Wed, Thu, Fri
+    ("2026-11-24T09:00", date(2026, 11, 27)),   # the same before the cut-off: never earlier than promised
+    ("2027-06-25T10:00", date(2027, 6, 30)),    # Midsummer Eve: Mon 28., Tue 29., Wed 30.
+    ("2026-01-05T14:00", date(2026, 1, 9)),     # Epiphany skipped: Wed 7., Thu 8., Fri 9.
+])
+def test_callback_deadline_is_the_third_working_day(moment: str, last_day: date) -> None:
+    """S9: "within 1–3 working days" ends on this day; it is never before the first day the queue reaches."""
+    deadline = callback_deadline(at(moment))
+    assert deadline == last_day
+    assert deadline >= next_callback_day(at(moment))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import subprocess
 import sys
@@ -18,8 +19,9 @@ from sqlalchemy.engine import Engine
 from webapp_helpers import DEAD_RASA, add_callback, csrf_from, make_test_engine, session, web_client
 
 from bot import staff_store
+from bot.callbacks import NewCallback, create_callback
 from bot.models import AuditLog, CallbackRequest, StaffSession, StaffUser
-from bot.staff import PUBLIC_STAFF_PATHS, cookie_names
+from bot.staff import PUBLIC_STAFF_PATHS, SAFE_CONTACT_STEPS, cookie_names
 from bot.web import create_app
 from bot.web_common import WebSettings
 
@@ -283,6 +285,40 @@ async def test_queue_output_is_escaped(client: TestClient, engine: Engine) -> No
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
     assert callback_id in page
+
+
+async def test_violence_request_shows_safe_time_message_wish_and_the_safe_contact_steps(
+        client: TestClient, engine: Engine) -> None:
+    """S9: staff see when contact is safe, whether a message may be left, and how to send a neutral text."""
+    with session(engine) as db:
+        create_callback(db, NewCallback(
+            topic="lahisuhdevakivalta", contact_method="sms", phone_e164="+358501123456", time_window="own",
+            callback_due=datetime(2025, 12, 22).date(), consent_notice_version="test",
+            safe_time="kun lapset ovat koulussa", may_leave_message=False,
+        ), datetime(2025, 12, 19, 23, tzinfo=timezone.utc))
+    add_callback(engine)  # another topic: no safety block
+    await login(client)
+    page = await (await client.get("/staff")).text()
+    assert "Turvallinen aika" in page and "kun lapset ovat koulussa" in page
+    assert "Ei saa – älä jätä viestiä" in page
+    assert page.count("Turvallinen yhteydenotto") == 1
+    for step in SAFE_CONTACT_STEPS:
+        assert step in html.unescape(page)
+    assert "Kieli</dt><dd>suomi" in page
+    assert 'href="tel:+358501123456"' in page
+
+
+def test_safe_contact_steps_keep_what_the_bot_promises() -> None:
+    """The bot's SMS and voicemail promises (actions/data/texts.yml) are what staff are told to do."""
+    from actions import render
+
+    steps = " ".join(SAFE_CONTACT_STEPS)
+    assert '"Perhekeskus"' in render.text("callback.ask_leave_message_sms") and '"Perhekeskus"' in steps
+    assert "väkival" in render.text("callback.ask_leave_message_sms") and "väkivaltaa" in steps
+    assert "perhekeskuksesta soitettiin" in render.text("callback.ask_leave_message_call")
+    assert "perhekeskuksesta soitettiin" in steps
+    assert "joku muu" in render.text("callback.saved_safety_call") and "joku muu" in steps
+    assert "älä jätä vastaajaviestiä äläkä lähetä toista tekstiviestiä" in steps
 
 
 # --- users --------------------------------------------------------------------------------------------------

@@ -193,8 +193,10 @@ async def test_contact_request_is_stored_with_consent(client: TestClient, engine
     resp = await client.post("/api/callback", json=VALID_FORM)
     assert resp.status == 201, await resp.text()
     body = await resp.json()
-    # Friday 23:00 before Christmas week: the next office day is Monday 22.12.
-    assert "maanantaina 22.12." in body["message"]
+    # Friday 23:00 before Christmas week: handled from Monday 22.12.; the promise of 1–3 working days ends on
+    # the third office day, Monday 29.12. (24.–26.12. are holidays), and no earlier day is named (S9).
+    assert "1–3 arkipäivän kuluessa, viimeistään maanantaina 29.12." in body["message"]
+    assert "huomenna" not in body["message"]
     [row] = callback_rows(engine)
     assert row.phone == "+358401234567"
     assert row.contact_method == "sms" and row.topic == "eroauttaminen" and row.time_window == "morning"
@@ -232,11 +234,14 @@ async def test_landline_is_fine_for_a_call(client: TestClient, engine: Engine) -
     assert callback_rows(engine)[0].phone == "+358925250111"
 
 
-async def test_swedish_form_errors_and_confirmation(client: TestClient) -> None:
+async def test_swedish_form_errors_and_confirmation(client: TestClient, engine: Engine) -> None:
     bad = await client.post("/api/callback", json={**VALID_FORM, "lang": "sv", "consent": False})
     assert "samtycke" in (await bad.json())["fields"]["consent"]
     good = await client.post("/api/callback", json={**VALID_FORM, "lang": "sv"})
-    assert "på måndag 22.12." in (await good.json())["message"]
+    message = (await good.json())["message"]
+    assert "inom 1–3 vardagar, senast på måndag 29.12." in message
+    good_row = callback_rows(engine)[0]
+    assert good_row.language == "sv"  # staff see the language of each request (S10, contract 6)
 
 
 async def test_contact_requests_are_rate_limited_per_session(client: TestClient, engine: Engine) -> None:

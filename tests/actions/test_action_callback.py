@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from actions import actions as action_module
 from actions.actions import (
     ActionAskCbConsent,
+    ActionAskCbLeaveMessage,
     ActionAskCbPhone,
+    ActionAskCbTimeWindow,
     ActionAskCbUrgency,
     ActionCancelCallback,
     ActionSubmitCallback,
@@ -208,7 +210,9 @@ async def test_request_is_stored_then_confirmed_and_forgotten(sessions: sessionm
     assert row.alias == "Maija" and row.municipality == "Oulu"
     assert row.consent_at is not None and row.consent_notice_version.startswith("chat-")
     assert row.callback_due == date(2026, 11, 25)  # Tuesday 13.00 is after the noon cut-off
-    assert "keskiviikkona 25.11." in outcome.text
+    # The promise is the service's 1–3 working days; the day named is the last of them, never "huomenna" (S9).
+    assert "1–3 arkipäivän kuluessa, viimeistään perjantaina 27.11." in outcome.text
+    assert "huomenna" not in outcome.text and "keskiviikkona 25.11." not in outcome.text
     assert "päättyy 67" in outcome.text
     assert PHONE_TEXT not in outcome.text and PHONE_E164 not in outcome.text
     assert "112" in outcome.text
@@ -216,9 +220,9 @@ async def test_request_is_stored_then_confirmed_and_forgotten(sessions: sessionm
 
 
 @pytest.mark.parametrize("now, due, day", [
-    (FRIDAY_NIGHT, date(2026, 11, 30), "maanantaina 30.11."),
-    (CHRISTMAS_EVE, date(2026, 12, 28), "maanantaina 28.12."),
-    (MIDSUMMER_EVE, date(2027, 6, 28), "maanantaina 28.6."),
+    (FRIDAY_NIGHT, date(2026, 11, 30), "viimeistään keskiviikkona 2.12."),
+    (CHRISTMAS_EVE, date(2026, 12, 28), "viimeistään keskiviikkona 30.12."),
+    (MIDSUMMER_EVE, date(2027, 6, 28), "viimeistään keskiviikkona 30.6."),
 ])
 async def test_after_hours_request_is_queued_with_the_named_day(sessions: sessionmaker[Session],
                                                                 monkeypatch: pytest.MonkeyPatch, now: str,
@@ -352,3 +356,300 @@ async def test_urgent_help_does_not_repeat_the_emergency_numbers_just_given(
                                                               slots={"cb_urgency": "urgent", "municipality": "Oulu"}))
     assert "utter_emergency" not in outcome.responses
     assert "kellon ympäri" in outcome.text
+
+
+# --- S9: safe contact ----------------------------------------------------------------------------------------------
+
+VIOLENCE = {**FILLED, "cb_topic": "lahisuhdevakivalta", "cb_contact_method": "sms", "cb_time_window": "morning",
+            "cb_leave_message": False}
+HOLIDAY_NIGHT = "2026-12-25T23:30:00+02:00"  # Christmas Day, a Friday night: office closed for three days
+
+
+@pytest.mark.parametrize("typed, value", [
+    ("älä soita", "sms"),
+    ("ei soittoa, vain tekstiviesti", "sms"),
+    ("ei puhelua", "sms"),
+    ("tekstari käy mut ei soittoa", "sms"),
+    ("don't call", "sms"),
+    ("ring inte", "sms"),
+    ("ei soittoa eikä tekstiviestiä", "none"),
+])
+async def test_contact_method_understands_refusals(sessions: sessionmaker[Session], typed: str, value: str) -> None:
+    outcome = await run(ValidateCallbackForm(), asked("cb_contact_method", typed, "deny", cb_topic="muu"))
+    assert outcome.slots["cb_contact_method"] == value
+    assert "utter_emergency" not in outcome.responses
+
+
+@pytest.mark.parametrize("slot, typed, value", [
+    ("cb_urgency", "ei ole kiire", "later"),
+    ("cb_urgency", "ei kiirettä", "later"),
+    ("cb_urgency", "voi odottaa", "later"),
+    ("cb_time_window", "ei sovi aamulla", "afternoon"),
+])
+async def test_negated_urgency_and_time(sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
+                                        slot: str, typed: str, value: str) -> None:
+    monkeypatch.setenv("PERHEOPAS_NOW", FRIDAY_NIGHT)
+    slots = {} if slot == "cb_urgency" else {"cb_urgency": "later", "cb_topic": "muu", "cb_contact_method": "call"}
+    outcome = await run(ValidateCallbackForm(), asked(slot, typed, "inform", **slots))
+    assert outcome.slots[slot] == value
+
+
+async def test_refusing_both_ends_kindly_and_stores_nothing(sessions: sessionmaker[Session],
+                                                            domain: dict[str, Any]) -> None:
+    assert await required({"cb_topic": "lahisuhdevakivalta", "cb_contact_method": "none"}, domain) == []
+    outcome = await run(ActionSubmitCallback(), make_tracker(
+        "ei soittoa eikä viestiä", "deny", slots={"cb_topic": "lahisuhdevakivalta", "cb_contact_method": "none"}))
+    assert rows(sessions) == []
+    assert "ei soiteta eikä lähetetä viestiä" in outcome.text
+    assert "Nollalinja" in outcome.text and "112" in outcome.text
+    assert "/find_kohtaamispaikka" in outcome.payloads
+    assert_forgotten(outcome.slots)
+
+
+async def test_violence_adds_the_message_question_after_the_contact_method(sessions: sessionmaker[Session],
+                                                                           domain: dict[str, Any]) -> None:
+    order = await required({"cb_topic": "lahisuhdevakivalta"}, domain)
+    assert order == ["cb_topic", "cb_contact_method", "cb_time_window", "cb_leave_message", "cb_consent",
+                     "cb_alias", "cb_phone"]
+    assert "cb_leave_message" not in await required({"cb_topic": "eroauttaminen"}, domain)
+    assert "cb_leave_message" in domain["forms"]["callback_form"]["required_slots"]
+    assert {"cb_safe_time", "cb_leave_message"} <= set(domain["slots"])
+    assert "action_ask_cb_leave_message" in domain["actions"]
+
+
+@pytest.mark.parametrize("method, fragments", [
+    ("call", ["turvallista soittaa", "arkisin"]),
+    ("sms", ["turvallista lähettää viesti", "arkisin"]),
+])
+async def test_violence_time_question_asks_when_it_is_safe(method: str, fragments: list[str]) -> None:
+    outcome = await run(ActionAskCbTimeWindow(), make_tracker(slots={"cb_topic": "lahisuhdevakivalta",
+                                                                     "cb_contact_method": method}))
+    for fragment in fragments:
+        assert fragment in outcome.text
+    assert '/inform{"time_window": "any"}' in outcome.payloads
+    plain = await run(ActionAskCbTimeWindow(), make_tracker(slots={"cb_topic": "muu"}))
+    assert "turvallista" not in plain.text
+
+
+@pytest.mark.parametrize("typed, entities, window, own", [
+    ("", {"time_window": "afternoon"}, "afternoon", None),
+    ("arkisin aamupäivällä", None, "morning", None),
+    ("milloin vain", None, "any", None),
+    ("kun lapset ovat koulussa", None, "own", "kun lapset ovat koulussa"),
+])
+async def test_safe_time_from_buttons_or_own_words(sessions: sessionmaker[Session], typed: str,
+                                                   entities: dict[str, str] | None, window: str,
+                                                   own: str | None) -> None:
+    tracker = asked("cb_time_window", typed, "inform", entities, cb_topic="lahisuhdevakivalta",
+                    cb_contact_method="sms")
+    outcome = await run(ValidateCallbackForm(), tracker)
+    assert outcome.slots["cb_time_window"] == window
+    assert outcome.slots.get("cb_safe_time") == own
+    assert outcome.slots["requested_slot"] == "cb_leave_message"
+
+
+async def test_own_words_are_not_taken_for_other_topics(sessions: sessionmaker[Session]) -> None:
+    outcome = await run(ValidateCallbackForm(), asked("cb_time_window", "kun lapset ovat koulussa", "inform",
+                                                      cb_topic="muu", cb_contact_method="call"))
+    assert outcome.slots["cb_time_window"] is None and outcome.text
+
+
+@pytest.mark.parametrize("method, fragments", [
+    ("call", ["vastaajaan", "perhekeskuksesta soitettiin"]),
+    ("sms", ['"Perhekeskus"', "väkivallasta siinä ei kerrota", "toisen viestin"]),
+])
+async def test_message_question_and_neutral_sender(method: str, fragments: list[str]) -> None:
+    outcome = await run(ActionAskCbLeaveMessage(), make_tracker(slots={"cb_topic": "lahisuhdevakivalta",
+                                                                       "cb_contact_method": method}))
+    for fragment in fragments:
+        assert fragment in outcome.text
+    assert outcome.payloads == ["/affirm", "/deny"]
+
+
+@pytest.mark.parametrize("typed, intent, value", [
+    ("älä jätä viestiä", "inform", False),
+    ("ei", "deny", False),
+    ("saa jättää", "inform", True),
+    ("kyllä", "affirm", True),
+    ("kyllä, mutta ei saa jättää viestiä", "affirm", False),  # any "no" wins
+])
+async def test_leave_message_answers(sessions: sessionmaker[Session], typed: str, intent: str,
+                                     value: bool) -> None:
+    tracker = asked("cb_leave_message", typed, intent, cb_topic="lahisuhdevakivalta", cb_contact_method="call",
+                    cb_time_window="any")
+    outcome = await run(ValidateCallbackForm(), tracker)
+    assert outcome.slots["cb_leave_message"] is value
+    assert outcome.slots["requested_slot"] == "cb_consent"
+
+
+@pytest.mark.parametrize("slots, safe_time, may_leave, fragments", [
+    (VIOLENCE, "arkisin aamupäivällä (klo 8–12)", False,
+     ['lukee vain "Perhekeskus"', "työntekijä ei jätä viestiä"]),
+    ({**VIOLENCE, "cb_contact_method": "call", "cb_time_window": "own", "cb_safe_time": "kun lapset ovat koulussa",
+      "cb_leave_message": True}, "kun lapset ovat koulussa", True,
+     ["kertomanasi turvallisena aikana", "joku muu", "voi jättää lyhyen viestin"]),
+])
+async def test_violence_request_is_stored_with_safe_contact(sessions: sessionmaker[Session], slots: dict[str, Any],
+                                                            safe_time: str, may_leave: bool,
+                                                            fragments: list[str]) -> None:
+    outcome = await run(ActionSubmitCallback(), make_tracker("050 123 4567", "inform", slots=slots))
+    [row] = rows(sessions)
+    assert row.topic == "lahisuhdevakivalta" and row.contact_method == slots["cb_contact_method"]
+    assert row.safe_time == safe_time and row.may_leave_message is may_leave and row.language == "fi"
+    for fragment in fragments:
+        assert fragment in outcome.text
+    assert_forgotten(outcome.slots)
+    assert outcome.slots["cb_safe_time"] is None and outcome.slots["cb_leave_message"] is None
+
+
+async def test_other_topics_store_no_safety_fields(sessions: sessionmaker[Session]) -> None:
+    await run(ActionSubmitCallback(), make_tracker(PHONE_TEXT, "inform", slots=FILLED))
+    [row] = rows(sessions)
+    assert row.safe_time is None and row.may_leave_message is None and row.language == "fi"
+
+
+# --- a phone number with 112 in it is a phone number ----------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, e164", [
+    ("050 112 3456", "+358501123456"),
+    ("040 1112 222", "+358401112222"),
+    ("0401112222", "+358401112222"),
+    ("numeroni on 050 112 3456", "+358501123456"),
+])
+async def test_phone_with_112_is_accepted_and_stored(sessions: sessionmaker[Session], typed: str,
+                                                     e164: str) -> None:
+    slots = {**FILLED, "cb_phone": None}
+    # The Rasa component routes the text to a violence intent when the detector flags it; the answer still wins.
+    outcome = await run(ValidateCallbackForm(), asked("cb_phone", typed, "violence_danger_now", **slots))
+    assert "utter_emergency" not in outcome.responses
+    assert outcome.slots["cb_phone"] == "given" and outcome.slots["requested_slot"] is None
+    await run(ActionSubmitCallback(), make_tracker(typed, "violence_danger_now", slots={**slots, "cb_phone": "given"}))
+    assert rows(sessions)[0].phone == e164
+
+
+async def test_danger_words_beside_a_number_still_come_first(sessions: sessionmaker[Session]) -> None:
+    from bot.danger import detect_danger
+
+    typed = "050 123 4567 hän uhkaa tappaa minut"
+    assert detect_danger("hän uhkaa tappaa minut").is_danger
+    outcome = await run(ValidateCallbackForm(), asked("cb_phone", typed, "violence_danger_now",
+                                                      **{**FILLED, "cb_phone": None}))
+    assert outcome.responses[:1] == ["utter_emergency"]
+
+
+# --- S2: urgent after hours -----------------------------------------------------------------------------------------
+
+async def test_urgency_question_carries_112(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERHEOPAS_NOW", HOLIDAY_NIGHT)
+    text = (await run(ActionAskCbUrgency(), make_tracker())).text
+    assert "112" in text and text.index("112") < text.index("?")
+
+
+async def test_urgent_first_message_on_a_holiday_night_gets_112_and_the_regional_crisis_service_first(
+        sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The message already says it is urgent: no "can it wait?" question, 112 and the päivystys first."""
+    from catalog.clock import now as clock_now
+    from catalog.query import crisis_services
+
+    monkeypatch.setenv("PERHEOPAS_NOW", HOLIDAY_NIGHT)
+    typed = "tarvitsen sosiaalityöntekijää kiireesti, asun Oulussa"
+    start = make_tracker(typed, "request_callback", {"municipality": "Oulu"}, active_loop="callback_form",
+                         extracted={"municipality": "Oulu"})
+    form = await run(ValidateCallbackForm(), start)
+    assert form.messages == []  # nothing asked before the emergency information
+    assert form.slots["cb_urgency"] == "urgent" and form.slots["requested_slot"] is None
+    done = await run(ActionSubmitCallback(), make_tracker(typed, "request_callback",
+                                                          slots={"cb_urgency": "urgent", "municipality": "Oulu"}))
+    assert done.responses[0] == "utter_emergency"
+    with sessions() as session:
+        regional = [r.channel_name for r in crisis_services(session, "Oulu", now=clock_now()) if r.scope != "national"]
+    assert regional and regional[0] in done.text
+    assert rows(sessions) == []
+
+
+async def test_urgent_first_message_without_entity_reads_the_municipality(
+        sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERHEOPAS_NOW", HOLIDAY_NIGHT)
+    form = await run(ValidateCallbackForm(), make_tracker("tarvitsen sosiaalityöntekijää kiireesti, asun Oulussa",
+                                                          "request_callback", active_loop="callback_form"))
+    assert form.slots["cb_urgency"] == "urgent" and form.slots["municipality"] == "Oulu"
+    assert form.slots["requested_slot"] is None
+
+
+async def test_urgent_first_message_without_municipality_gives_112_before_asking_it(
+        sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERHEOPAS_NOW", HOLIDAY_NIGHT)
+    form = await run(ValidateCallbackForm(), make_tracker("tarvitsen apua heti", "request_callback",
+                                                          active_loop="callback_form"))
+    assert form.responses[:1] == ["utter_emergency"]
+    assert form.slots["cb_urgency"] == "urgent" and form.slots["requested_slot"] == "municipality"
+
+
+@pytest.mark.parametrize("typed", ["ei ole kiire, mutta haluaisin jutella", "haluan pyytää yhteydenottoa"])
+async def test_not_urgent_first_message_still_asks_whether_it_can_wait(
+        sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, typed: str) -> None:
+    monkeypatch.setenv("PERHEOPAS_NOW", HOLIDAY_NIGHT)
+    form = await run(ValidateCallbackForm(), make_tracker(typed, "request_callback", active_loop="callback_form"))
+    assert form.slots.get("cb_urgency") is None and form.slots["requested_slot"] == "cb_urgency"
+
+
+async def test_urgent_words_in_office_hours_do_not_skip_the_form(sessions: sessionmaker[Session]) -> None:
+    form = await run(ValidateCallbackForm(), make_tracker("tarvitsen apua kiireesti", "request_callback",
+                                                          active_loop="callback_form"))
+    assert form.slots["requested_slot"] == "cb_topic"
+
+
+async def test_phone_answer_wins_even_over_a_detector_that_flags_every_112(
+        sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Independent of bot/danger.py's patterns: the number is masked before the check at the phone question."""
+    from bot.danger import DangerAssessment
+
+    def flags_112(text: str) -> DangerAssessment:
+        return DangerAssessment(is_danger="112" in text, immediate="112" in text)
+
+    monkeypatch.setattr(action_module, "detect_danger", flags_112)
+    outcome = await run(ValidateCallbackForm(), asked("cb_phone", "050 112 3456", "inform",
+                                                      **{**FILLED, "cb_phone": None}))
+    assert outcome.slots["cb_phone"] == "given" and "utter_emergency" not in outcome.responses
+    typed_112 = await run(ValidateCallbackForm(), asked("cb_time_window", "soitan 112", "inform",
+                                                        cb_topic="muu", cb_contact_method="call"))
+    assert typed_112.responses[:1] == ["utter_emergency"]  # elsewhere, and 112 alone, stay danger
+
+
+# --- S9: confidentiality is never promised without the child-welfare reporting duty ----------------------------------
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return [node] if isinstance(node, str) else []
+
+
+def test_every_confidentiality_text_states_the_reporting_duty(domain: dict[str, Any]) -> None:
+    from actions.render import texts
+
+    spoken = _strings(texts()) + _strings(domain["responses"])
+    confidential = [s for s in spoken if "luottamuksellis" in s]
+    assert confidential
+    for text in confidential:
+        assert "lastensuojeluilmoitus" in text, text[:60]
+
+
+def test_privacy_answers_say_how_long_who_and_the_duty(domain: dict[str, Any]) -> None:
+    privacy = domain["responses"]["utter_faq/privacy"][0]["text"]
+    assert "30 päivää" in privacy and "eivät näe keskusteluja" in privacy
+    assert "vain sitä hoitavat työntekijät" in privacy and "lastensuojeluilmoitus" in privacy
+    assert "lastensuojeluilmoitus" in domain["responses"]["utter_faq/is_anonymous"][0]["text"]
+
+
+@pytest.mark.parametrize("typed, intent, answered", [
+    ("kun mieheni on töissä", "violence_control", True),
+    ("peruuta", "cancel", False),
+])
+async def test_own_safe_time_wins_over_a_violence_intent_guess(sessions: sessionmaker[Session], typed: str,
+                                                               intent: str, answered: bool) -> None:
+    outcome = await run(ValidateCallbackForm(), asked("cb_time_window", typed, intent, cb_topic="lahisuhdevakivalta",
+                                                      cb_contact_method="call"))
+    assert (outcome.slots.get("cb_safe_time") == typed) is answered
+    assert "utter_emergency" not in outcome.responses
