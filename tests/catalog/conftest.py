@@ -21,3 +21,13 @@ def imported(session: Session) -> Session:
 
     import_paths(session, [FIXTURE_DIR])
     return session
+
+
+@pytest.fixture()
+def sample(session: Session) -> Session:
+    """A session over a catalogue holding the bundled sample (catalog/data/sample), as `load-sample` makes it."""
+    from catalog.importer import load_sample
+
+    report = load_sample(session, if_empty=True)
+    assert report is not None and sum(report.added.values()) > 50
+    return session
