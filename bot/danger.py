@@ -35,7 +35,8 @@ _MASK = "#"
 _DROP = dict.fromkeys(map(ord, "'’‘´`ʼ\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"))
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _NON_WORD = re.compile(r"[\W_]+")
-_LONG_RUN = re.compile(r"(\w)\1{2,}")
+# Letters only: folding digits would turn a phone number such as 1112222 into 112222 and raise the 112 alarm.
+_LONG_RUN = re.compile(r"([^\W\d_])\1{2,}")
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def normalise(text: str) -> str:
     """Fold text to the form the patterns are written against (see the pattern file header).
 
     Case and accents are folded (ä -> a), punctuation, emoji and control characters become spaces,
-    and runs of 3+ identical letters shrink to two. Double letters are kept: in Finnish they carry
+    and runs of 3+ identical letters (never digits) shrink to two. Double letters are kept: in Finnish they carry
     meaning (tappaa "kills" / tapaa "meets").
     """
     if not isinstance(text, str):

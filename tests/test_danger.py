@@ -212,6 +212,15 @@ POSITIVE: list[tuple[str, bool]] = [
 ]
 
 NEGATIVE: list[str] = [
+    # --- numbers that contain 112 (S8): phone numbers in groups or unbroken, repeated digits, prices, times
+    "mun numero on 050 112 3344",
+    "soittakaa numeroon 040 1112 222",
+    "numero +358 50 112 3344",
+    "0401112222",
+    "1112222",
+    "045 7112 889",
+    "klo 11.12 olis hyvä aika",
+    "vaunut maksoi 112 euroa",
     # --- Finnish idioms and near misses
     "Lyön vetoa, että huomenna sataa.",
     "Lyödäänkö päivämäärä lukkoon?",

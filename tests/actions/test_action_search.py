@@ -306,11 +306,22 @@ async def test_anonymous_chat_comes_from_the_national_catalogue(sessions: sessio
     assert chats and chats[0] in outcome.text
 
 
-async def test_nothing_found_is_said_honestly_with_a_callback(sessions: sessionmaker[Session]) -> None:
+async def test_nothing_found_is_said_honestly_with_a_callback(sessions: sessionmaker[Session],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sample catalogue has something for every need, so the catalogue is made to find nothing.
+    monkeypatch.setattr("actions.lookup._query", lambda *args, **kwargs: [])
     outcome = await run(ActionShowServices(), make_tracker(slots={"service_need": "vv_perpetrator",
                                                                   "municipality_skipped": True}))
     assert "En löytänyt tiedoistani sopivaa palvelua" in outcome.text
     assert "/request_callback" in outcome.payloads
+
+
+async def test_help_for_those_who_use_violence_is_found_nationwide(sessions: sessionmaker[Session]) -> None:
+    """A person who uses violence, anywhere in Finland, gets national help rather than an empty list."""
+    outcome = await run(ActionShowServices(), make_tracker(slots={"service_need": "vv_perpetrator",
+                                                                  "municipality": "Kuopio"}))
+    assert "En löytänyt" not in outcome.text
+    assert "nettiturvakoti.fi" in outcome.text
 
 
 async def test_violence_options_come_from_the_static_response(sessions: sessionmaker[Session]) -> None:
