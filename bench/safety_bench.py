@@ -136,6 +136,9 @@ def main() -> int:
     warm_up()
     everything: list[str] = []
     for split in SPLITS:
+        if not (SETS / split / "triage.yml").is_file():
+            print(f"== {split}: no set at {SETS / split / 'triage.yml'}")
+            continue
         items = load(split)
         everything += [item["text"] for item in items]
         s = score(items)

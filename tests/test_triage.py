@@ -44,7 +44,17 @@ ROUTES = [
     ("I've been planning how to end it", CRISIS),
     ("I don't want to be alive anymore", CRISIS),
     ("I keep cutting myself", CRISIS),
+    ("mietin et ajaisin rekan eteen", CRISIS),
+    ("kaikille olis helpompaa jos mä vaan katoisin", CRISIS),
+    ("en haluu herätä huomenna", CRISIS),
+    ("raavin itseäni verille", CRISIS),
+    ("det vore bättre för familjen om jag inte fanns", CRISIS),
+    ("I can't see the point in living", CRISIS),
+    ("my son has been cutting himself", CRISIS),
     # a parent's frightening thoughts: a health matter, never the perpetrator path
+    ("tulee mielikuvia että vauva putoaa parvekkeelta", HARM_THOUGHTS),
+    ("pelottaa ottaa veistä käteen kun vauva on vieressä", HARM_THOUGHTS),
+    ("jag får tankar om att skada bebisen", HARM_THOUGHTS),
     ("pelottavia ajatuksia että satutan vauvaa", HARM_THOUGHTS),
     ("mietin et heitän vauvan ikkunasta ja se pelottaa", HARM_THOUGHTS),
     ("pelkään että lyön vauvaa kun en saa nukuttua", HARM_THOUGHTS),
@@ -65,7 +75,16 @@ ROUTES = [
     ("mun äiti ja isi eroaa enkä tiedä kenen luo mä muutan", YOUNG),
     ("oon 12 ja mulla on kysymys", YOUNG),
     ("mua kiusataan koulussa", YOUNG),
+    ("koulussa kiusataan mua joka välkällä", YOUNG),
+    ("saako tänne kirjottaa jos on vasta 12", YOUNG),
+    ("äiti on töissä ja mä oon yksin", YOUNG),
+    ("isoveli hakkaa mua aina kun vanhemmat ei oo kotona", YOUNG_DANGER),
+    ("mä oon 9v ja isä huutaa", YOUNG),
     # a parent writes about their child, age or school: not a young writer
+    ("olin 17 kun sain esikoisen", NONE),
+    ("our 9yo is bullied at school", NONE),
+    ("isoäiti kuoli itsemurhaan kun olin pieni, miten kerron lapsille", NONE),
+    ("lapsi kysyi mitä itsemurha tarkoittaa", NONE),
     ("lapseni on 13 ja häntä kiusataan koulussa", NONE),
     ("olen 12-vuotiaan äiti", NONE),
     ("olen 12 viikolla raskaana", NONE),
@@ -97,6 +116,16 @@ def test_route(text: str, route: str) -> None:
 ])
 def test_the_reply_language_follows_the_patterns_that_matched(text: str, language: str) -> None:
     assert triage(text).language == language
+
+
+@pytest.mark.parametrize("text", [
+    "mua haukutaan töissä joka päivä",
+    "olen 35-vuotias kahden lapsen äiti",
+    "meidän 14-vuotias ei puhu meille",
+    "my 13 year old daughter is bullied",
+])
+def test_not_a_young_writer(text: str) -> None:
+    assert not triage(text).young
 
 
 def test_no_user_text_in_the_verdict() -> None:
