@@ -7,6 +7,9 @@ so a test checks the whole first message word for word rather than a fragment.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -93,3 +96,49 @@ def test_first_reply_with_the_action_server_down(parts: Parts, kind: str, messag
         parts.actions.kill()
     first, _ = _first(parts, message)
     assert first == expected(), f"{kind}: {first}"
+
+
+def test_sms_only_contact_request_with_safe_time_is_stored(parts: Parts) -> None:
+    """S9: "don't call" is honoured; for violence the safe time and the leave-a-message answer are stored, and a
+    phone number with 112 in it is taken like any other (S8), through the gateway."""
+    if not parts.actions.alive():
+        parts.restart("actions", {"PERHEOPAS_NOW": NOW})
+    session = uuid.uuid4().hex
+
+    def said(message: str) -> str:
+        return " ".join(str(r.get("text", "")) for r in parts.say(session, message))
+
+    assert "Soitetaanko" in said('/request_callback{"cb_topic": "lahisuhdevakivalta"}')
+    assert "turvallista lähettää viesti" in said("älä soita, vain tekstiviesti")
+    asked = said("iltapäivällä kun mies on töissä")
+    assert "Perhekeskus" in asked and "toisen viestin" in asked
+    assert "lastensuojeluilmoitus" in said("ei")
+    said("/affirm")
+    assert "tekstiviesti" in said("/deny")
+    status, body = parts.chat(session, "050 112 3456")  # fictional
+    assert status == 200
+    first = str(body["messages"][0].get("text", ""))
+    assert "tallennettu" in first and "Nollalinja" not in first
+
+    out = subprocess.run([sys.executable, "-m", "bot", "callbacks", "list", "--json"], cwd=REPO, env=parts.env,
+                         capture_output=True, text=True, check=True)
+    rows = [r for r in json.loads(out.stdout) if r["phone"] == "+358501123456"]
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["contact_method"] == "sms" and row["topic"] == "lahisuhdevakivalta"
+    assert row["may_leave_message"] is False and row["safe_time"]
+    assert row["language"] == "fi"
+
+
+def test_urgent_need_on_a_holiday_night_gets_112_and_the_regional_crisis_service_first(parts: Parts) -> None:
+    """S2: a person who already said it is urgent is not asked whether it can wait."""
+    parts.restart("actions", {"PERHEOPAS_NOW": "2026-12-25T23:30:00+02:00"})  # Christmas Day, night
+    try:
+        replies = parts.say(uuid.uuid4().hex, "tarvitsen sosiaalityöntekijää kiireesti, asun Oulussa")
+        first = str(replies[0].get("text", ""))
+        assert "112" in first
+        shown = " ".join(str(r.get("text", "")) for r in replies)
+        assert "päivystys" in shown.lower()
+        assert "voiko asia odottaa" not in shown
+    finally:
+        parts.restart("actions", {"PERHEOPAS_NOW": NOW})
