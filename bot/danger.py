@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -53,12 +53,17 @@ SAFE = DangerAssessment(is_danger=False, immediate=False, matched=())
 
 @dataclass(frozen=True)
 class Rule:
-    """One compiled entry of the pattern file."""
+    """One compiled entry of the pattern file.
+
+    ``topic`` marks a pattern that only names the subject (a violence term, a shelter, a helpline): such a
+    match is set aside when an information frame (schoolwork, training for staff) is present.
+    """
 
     id: str
     regex: re.Pattern[str]
     body: str
     immediate: bool = False
+    topic: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,10 @@ class PatternSet:
     ``any_negative`` and ``any_pattern`` join every rule of their section into one alternation. A
     single search tells whether any rule matches at all, which is the common "no" answer for ordinary
     messages and several times faster than trying each rule in turn.
+
+    ``emoji`` maps single characters (laughing emoji) to words before normalisation, so that patterns can
+    see them; ``frames`` are information frames (schoolwork, staff training) that set ``topic`` matches aside.
+    Both are optional sections of a pattern file.
     """
 
     negatives: tuple[Rule, ...]
@@ -75,6 +84,8 @@ class PatternSet:
     cues: tuple[Rule, ...]
     any_negative: re.Pattern[str]
     any_pattern: re.Pattern[str]
+    frames: tuple[Rule, ...] = ()
+    emoji: Mapping[int, str] = field(default_factory=dict)
 
 
 class PatternFileError(ValueError):
@@ -111,7 +122,7 @@ def has_immediacy_cue(text: str) -> bool:
     detect_danger sees one message; the dialogue can use this on a follow-up turn after a danger turn.
     """
     rules = default_patterns()
-    masked = _mask(normalise(text), rules.negatives)
+    masked = _mask(normalise(_emoji_words(text, rules)), rules.negatives)
     return any(cue.regex.search(masked) for cue in rules.cues) or any(
         rule.immediate and rule.regex.search(masked) for rule in rules.patterns
     )
@@ -119,16 +130,27 @@ def has_immediacy_cue(text: str) -> bool:
 
 def assess(text: str, rules: PatternSet) -> DangerAssessment:
     """Assess ``text`` with an explicit pattern set (tests and tools pass their own)."""
-    normalised = normalise(text)
+    normalised = normalise(_emoji_words(text, rules))
     if not normalised:
         return SAFE
     masked = _mask(normalised, rules.negatives) if rules.any_negative.search(normalised) else normalised
     if not rules.any_pattern.search(masked):
         return SAFE
     matched = [rule for rule in rules.patterns if rule.regex.search(masked)]
+    if any(rule.topic for rule in matched) and any(frame.regex.search(masked) for frame in rules.frames):
+        # An information frame (a school presentation, training for staff): naming the topic is not danger.
+        matched = [rule for rule in matched if not rule.topic]
+        if not matched:
+            return SAFE
     cues = [cue.id for cue in rules.cues if cue.regex.search(masked)]
     immediate = bool(cues) or any(rule.immediate for rule in matched)
     return DangerAssessment(is_danger=True, immediate=immediate, matched=tuple(r.id for r in matched) + tuple(cues))
+
+
+def _emoji_words(text: str, rules: PatternSet) -> str:
+    if rules.emoji and isinstance(text, str):
+        return text.translate(rules.emoji)
+    return text
 
 
 def _mask(normalised: str, negatives: Iterable[Rule]) -> str:
@@ -161,14 +183,20 @@ def compile_patterns(data: Any) -> PatternSet:
         isinstance(items, list) and all(isinstance(item, str) for item in items) for items in vocab.values()
     ):
         raise PatternFileError("vocab must map names to lists of strings")
+    emoji = data.get("emoji_words") or {}
+    if not isinstance(emoji, Mapping) or not all(
+        isinstance(char, str) and len(char) == 1 and isinstance(word, str) and _ID.match(word)
+        for char, word in emoji.items()
+    ):
+        raise PatternFileError("emoji_words must map single characters to lowercase words")
     seen: set[str] = set()
     sections = []
-    for section in ("negatives", "patterns", "immediate_cues"):
+    for section in ("negatives", "patterns", "immediate_cues", "info_frames"):
         entries = data.get(section) or []
         if not isinstance(entries, list):
             raise PatternFileError(f"{section} must be a list")
         sections.append(tuple(_compile_entry(entry, vocab, seen, section) for entry in entries))
-    negatives, patterns, cues = sections
+    negatives, patterns, cues, frames = sections
     if not patterns:
         raise PatternFileError("no danger patterns")
     return PatternSet(
@@ -177,6 +205,8 @@ def compile_patterns(data: Any) -> PatternSet:
         cues=cues,
         any_negative=_any_of(negatives),
         any_pattern=_any_of(patterns),
+        frames=frames,
+        emoji={ord(char): f" {word} " for char, word in emoji.items()},
     )
 
 
@@ -225,7 +255,10 @@ def _compile_entry(entry: Any, vocab: Mapping[str, list[str]], seen: set[str], s
     immediate = entry.get("immediate", False)
     if not isinstance(immediate, bool):
         raise PatternFileError(f"{rule_id}: immediate must be true or false")
-    return Rule(id=rule_id, regex=regex, body=body, immediate=immediate)
+    topic = entry.get("topic", False)
+    if not isinstance(topic, bool):
+        raise PatternFileError(f"{rule_id}: topic must be true or false")
+    return Rule(id=rule_id, regex=regex, body=body, immediate=immediate, topic=topic)
 
 
 def _gap(words: int) -> str:

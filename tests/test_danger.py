@@ -21,6 +21,7 @@ from bot.danger import (
     MAX_ANALYSED_CHARS,
     DangerAssessment,
     PatternFileError,
+    assess,
     compile_patterns,
     default_patterns,
     detect_danger,
@@ -209,6 +210,16 @@ POSITIVE: list[tuple[str, bool]] = [
     ("he is coming home and I am scared", NOW),
     ("I am in danger", NOW),
     ("my partner forced me to have sex", LATER),
+    # --- S8 hard cases that must STAY danger: negation of one act only, a qualifier, an adult in the clause,
+    #     a teenager beating a small sibling, a real condition behind laughter, a person behind the topic
+    ("Ei se lyö lapsia, vain minua.", LATER),
+    ("Meillä ei ole fyysistä väkivaltaa, mutta henkistä on paljon.", LATER),
+    ("Vauva itkee ja mies lyö sitä.", LATER),
+    ("16-vuotias poikani hakkaa pikkusiskoaan niin että tulee mustelmia", LATER),
+    ("se uhkas tappaa mut 😂 en tiiä pitäiskö pelätä", LATER),
+    ("exä sano et tappaa mut jos lähden haha", LATER),
+    ("Teen esitelmää, mutta oikeasti mieheni on väkivaltainen.", LATER),
+    ("He hasn't hit me yet but he says he will.", LATER),
 ]
 
 NEGATIVE: list[str] = [
@@ -399,6 +410,29 @@ NEGATIVE: list[str] = [
     "It just hit me that the kids start school tomorrow.",
     "You're killing me, that joke was great.",
     "Non-violent communication course for parents?",
+    # --- S8 hard negatives: negation, small children, jokes, pests, lifts, media, sport, 112 in other roles,
+    #     schoolwork and staff training
+    "mun puoliso ei oo koskaan lyöny ketään mut se mököttää viikkoja",
+    "Meillä ei ole mitään väkivaltaa, riitelemme vain rahasta.",
+    "He has never been violent, we just disagree about bedtimes.",
+    "Kaksivuotias hakkaa mua lelulla kun se on nälkäinen.",
+    "Taaperoni puree ja lyö mua kun väsyttää, miten toimin?",
+    "Tytär lyö pikkuveljeään, miten puutun?",
+    "Äiti tappaa mut jos myöhästyn taas illalliselta haha",
+    "My wife will kill me if I forget the milk again 🤣",
+    "Miten saa tapettua kihomadot koko perheeltä?",
+    "Mieheni tappoi ampiaispesän parvekkeelta.",
+    "Ex heittää pojan treeneihin tiistaisin.",
+    "Mies sai potkut töistä ja stressaa.",
+    "Luin kirjan, jossa isä uhkaili perhettään, ja se jäi mieleen.",
+    "Poikaa potkaistiin jalkapallotreeneissä tahallaan.",
+    "My daughter got kicked during the soccer match, should I complain?",
+    "Asumme osoitteessa Rantatie 112 B.",
+    "Opetin lapselle, että hätänumero on 112.",
+    "Lapsi soitti vahingossa 112, mitä nyt?",
+    "Teen esitelmää lähisuhdeväkivallasta, mistä löydän tilastoja?",
+    "I'm writing an essay on women's shelters for my social work course.",
+    "Pelottaa mennä kotiin kun siellä odottaa tiskivuori",
 ]
 
 PATTERN_IDS = {
@@ -546,7 +580,7 @@ def test_immediacy_cue_alone_is_not_danger() -> None:
 
 def test_pattern_file_is_reviewable() -> None:
     data = yaml.safe_load(DEFAULT_PATTERNS_PATH.read_text(encoding="utf-8"))
-    entries = data["negatives"] + data["patterns"] + data["immediate_cues"]
+    entries = data["negatives"] + data["patterns"] + data["immediate_cues"] + data["info_frames"]
     ids = [entry["id"] for entry in entries]
     assert len(ids) == len(set(ids))
     assert all(entry.get("comment") for entry in entries), "every entry needs a comment for reviewers"
@@ -565,12 +599,37 @@ def test_pattern_file_is_reviewable() -> None:
         {"patterns": [{"id": "x.y", "regex": "a*"}]},
         {"patterns": [{"id": "x.y", "near": ["a"], "window": 2}]},
         {"patterns": []},
+        {"patterns": [{"id": "x.y", "regex": "a", "topic": "yes"}]},
+        {"patterns": [{"id": "x.y", "regex": "a"}], "emoji_words": {"😂": "Ha Ha"}},
+        {"patterns": [{"id": "x.y", "regex": "a"}], "emoji_words": {"ab": "haha"}},
         ["not", "a", "mapping"],
     ],
 )
 def test_bad_pattern_files_fail_loudly(document: object) -> None:
     with pytest.raises(PatternFileError):
         compile_patterns(document)
+
+
+def test_info_frame_sets_topic_matches_aside_but_not_acts() -> None:
+    rules = compile_patterns(
+        {
+            "patterns": [
+                {"id": "t.topic", "regex": "turvakot\\w*", "topic": True},
+                {"id": "t.act", "regex": "lyo mua"},
+            ],
+            "info_frames": [{"id": "t.frame", "regex": "esitelm\\w*"}],
+        }
+    )
+    assert assess("missä on turvakoti", rules).is_danger
+    assert not assess("teen esitelmää turvakodeista", rules).is_danger
+    assert assess("teen esitelmää turvakodeista mut se lyö mua", rules).matched == ("t.act",)
+
+
+def test_laughing_emoji_become_a_word_for_the_patterns() -> None:
+    rules = compile_patterns({"patterns": [{"id": "t.joke", "regex": "haha"}], "emoji_words": {"😂": "haha"}})
+    assert assess("no niin😂", rules).is_danger
+    assert not assess("no niin 😀", rules).is_danger
+    assert normalise("no niin😂") == "no niin"  # the shared normaliser itself is unchanged
 
 
 def test_recall_and_precision_summary(capsys: pytest.CaptureFixture[str]) -> None:
