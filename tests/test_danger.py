@@ -220,6 +220,41 @@ POSITIVE: list[tuple[str, bool]] = [
     ("exä sano et tappaa mut jos lähden haha", LATER),
     ("Teen esitelmää, mutta oikeasti mieheni on väkivaltainen.", LATER),
     ("He hasn't hit me yet but he says he will.", LATER),
+    # --- control through the phone, keys and card; confinement
+    ("Kumppani vie aina mun auton avaimet ja pankkikortin.", LATER),
+    ("Hänen kumppaninsa pitää häntä lukittuna kotona.", NOW),
+    ("Mies lukitsee minut makuuhuoneeseen kun lähtee kauppaan.", LATER),
+    ("Han har låst in mig i badrummet.", NOW),
+    ("My sister says her husband locked her in the flat.", NOW),
+    # --- threats tied to leaving or telling, veiled threats, "you are dead", a promised beating
+    ("Vaimo sanoi, että jos otan eron, en näe poikaa enää.", LATER),
+    ("Se lupas polttaa kodin jos muutan pois.", LATER),
+    ("Mies huusi puhelimessa että olet kuollut kun tulen kotiin.", LATER),
+    ("Isäpuoli sanoi että saan selkään jos myöhästyn.", LATER),
+    ("Han skrev att jag ska få ångra mig.", LATER),
+    ("He keeps saying I'll find out what happens to wives who disobey.", LATER),
+    # --- sexual abuse and coercion in plain words
+    ("Isoisä koskee lapseen sopimattomasti saunassa.", LATER),
+    ("Puoliso sanoo että seksi on vaimon velvollisuus.", LATER),
+    ("Han tvingar mig att skicka nakenbilder.", LATER),
+    # --- third parties heard or seen (neighbours), a cry for help, a drunk relative at the door
+    ("Seinän takaa kuuluu lyöntejä ja itkua, mitä teen?", LATER),
+    ("Pihalla joku huutaa apua.", NOW),
+    ("Exä on kännissä rapussa ja yrittää päästä sisään.", NOW),
+    ("Jag hör skrik och dunsar från grannen.", LATER),
+    ("Someone upstairs is being beaten, I can hear screaming.", LATER),
+    # --- Swedish and English forms that were missing
+    ("Min exman följer efter mig hem från jobbet.", LATER),
+    ("Jag har blåmärken på armarna igen.", LATER),
+    ("Min svärfar slår vår dotter.", LATER),
+    ("She threw a glass at my face.", LATER),
+    ("I walk on eggshells around my husband.", LATER),
+    ("He grabbed me by my throat yesterday.", LATER),
+    ("My dad is drunk and on his way back, I'm scared.", NOW),
+    # --- immediacy: it has just happened, the writer is hiding or shut out
+    ("se on just lyöny mua ja on tossa vieressä", NOW),
+    ("istun autossa pihalla koska en uskalla mennä sisään", NOW),
+    ("She has been hitting me for years.", LATER),
 ]
 
 NEGATIVE: list[str] = [
@@ -433,6 +468,10 @@ NEGATIVE: list[str] = [
     "Teen esitelmää lähisuhdeväkivallasta, mistä löydän tilastoja?",
     "I'm writing an essay on women's shelters for my social work course.",
     "Pelottaa mennä kotiin kun siellä odottaa tiskivuori",
+    "Isä sanoi että jos kerron äidille yllätyksestä se menee pilalle.",
+    "Äiti sanoi että jos lähden ulos pitää ottaa takki.",
+    "Naapurista kuuluu musiikkia ja naurua.",
+    "Meikkasin finnin piiloon ennen juhlia.",
 ]
 
 PATTERN_IDS = {
