@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import yaml
 
-from bot.triage import CRISIS, DANGER, HARM_THOUGHTS, NONE, YOUNG, YOUNG_DANGER, Triage, triage
+from bot.triage import CLOSE_ONE, CRISIS, DANGER, HARM_THOUGHTS, NONE, YOUNG, YOUNG_DANGER, Triage, triage
 
 log = logging.getLogger("perheopas.gateway")
 
@@ -50,6 +50,7 @@ LEADS: dict[str, tuple[str, tuple[str, ...]]] = {
     DANGER: ("emergency_lead", ("112", "080 005 005")),
     YOUNG_DANGER: ("young_danger_lead", ("112", "080 005 005", "116 111")),
     CRISIS: ("crisis_lead", ("112", "09 2525 011")),
+    CLOSE_ONE: ("crisis_close_one_lead", ("112", "09 2525 011")),
     HARM_THOUGHTS: ("harm_thoughts_lead", ("112", "09 2525 0111")),
     YOUNG: ("young_lead", ("116 111",)),
 }

@@ -35,19 +35,21 @@ YOUNG_PATTERNS_PATH = DATA / "young_writer_patterns.yml"
 
 # Routes, in the order they win (see route_for).
 CRISIS = "crisis"                # suicidal thoughts or self-harm: 112 and the MIELI crisis line first
+CLOSE_ONE = "close_one"          # someone close (a child, a partner) hurts themselves or speaks of suicide
 HARM_THOUGHTS = "harm_thoughts"  # a parent's frightening thoughts of harming their baby: neuvola, päivystys, MIELI
 YOUNG_DANGER = "young_danger"    # a child or teen tells of danger: 112, 116 111, Nollalinja, a safe adult
 DANGER = "danger"                # violence, a threat or danger: 112 and Nollalinja first (S1)
 YOUNG = "young"                  # a child or teen writes: 116 111 and a safe adult first
 NONE = "none"
 
-CRISIS_KINDS = ("suicide", "self_harm", "harm_thoughts")
+CRISIS_KINDS = ("suicide", "self_harm", "close_one", "harm_thoughts")
 LANGUAGES = ("fi", "sv", "en")
 
 #: The intent each route gives the message in Rasa (bot.components.danger); the danger route keeps the
 #: classifier's violence intent when it has one, and is decided there.
 ROUTE_INTENTS = {
     CRISIS: "crisis_suicidal",
+    CLOSE_ONE: "crisis_close_one",
     HARM_THOUGHTS: "crisis_harm_thoughts",
     YOUNG_DANGER: "young_writer_danger",
     YOUNG: "young_writer",
@@ -106,7 +108,8 @@ def triage_with(text: str, danger_rules: PatternSet, crisis_rules: PatternSet, y
 def route_for(danger: bool, crisis: str | None, young: bool) -> str:
     """The one route the first reply takes.
 
-    A crisis of the writer's own comes first: its reply carries 112 as the danger reply does. A parent's
+    A crisis of the writer's own comes first: its reply carries 112 as the danger reply does. Someone close in
+    crisis comes after danger (a partner who threatens to kill himself if she leaves is coercion first). A parent's
     frightening thoughts of harming a baby are a health matter and never the path for people who use violence,
     even when the danger patterns also see a harming verb (S6). A young writer's danger gets a reply that speaks
     to a child (S7).
@@ -117,15 +120,27 @@ def route_for(danger: bool, crisis: str | None, young: bool) -> str:
         return HARM_THOUGHTS
     if danger:
         return YOUNG_DANGER if young else DANGER
+    if crisis == "close_one":
+        return CLOSE_ONE
     return YOUNG if young else NONE
 
 
 def _crisis_kind(matched: tuple[str, ...]) -> str | None:
+    """The kind that decides the reply: a close one's crisis wins over the person-neutral self-harm words
+    ("tyttäreni viiltelee" also matches "viiltelee"), the writer's own suicidal words win over both."""
     kinds = {rule_id.split(".")[1] for rule_id in matched if rule_id.count(".") >= 2}
+    own = {rule_id.split(".")[1] for rule_id in matched if rule_id.count(".") >= 2 and not _neutral(rule_id)}
+    if "close_one" in kinds and not own & {"suicide", "self_harm"}:
+        return "close_one"
     for kind in ("suicide", "self_harm", "harm_thoughts"):
         if kind in kinds:
             return kind
     return None
+
+
+def _neutral(rule_id: str) -> bool:
+    """Rules that name a crisis without saying whose it is ("itsemurha", "viiltely")."""
+    return rule_id.endswith(".term") or rule_id.endswith("self_harm.cut")
 
 
 def _language(matched: tuple[str, ...]) -> str:

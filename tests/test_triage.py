@@ -14,6 +14,7 @@ import yaml
 
 from bot.danger import PatternFileError, compile_patterns
 from bot.triage import (
+    CLOSE_ONE,
     CRISIS,
     DANGER,
     HARM_THOUGHTS,
@@ -50,7 +51,13 @@ ROUTES = [
     ("raavin itseäni verille", CRISIS),
     ("det vore bättre för familjen om jag inte fanns", CRISIS),
     ("I can't see the point in living", CRISIS),
-    ("my son has been cutting himself", CRISIS),
+    # someone close in crisis, told by a parent, partner or friend
+    ("my son has been cutting himself", CLOSE_ONE),
+    ("tyttäreni viiltelee käsiään", CLOSE_ONE),
+    ("teini puhuu itsemurhasta, mitä teen", CLOSE_ONE),
+    ("tyttäreni sanoi haluavansa kuolla", CLOSE_ONE),
+    ("min dotter skär sig", CLOSE_ONE),
+    ("mä haluun kuolla ja tyttäreni viiltelee", CRISIS),
     # a parent's frightening thoughts: a health matter, never the perpetrator path
     ("tulee mielikuvia että vauva putoaa parvekkeelta", HARM_THOUGHTS),
     ("pelottaa ottaa veistä käteen kun vauva on vieressä", HARM_THOUGHTS),
@@ -138,6 +145,8 @@ def test_no_user_text_in_the_verdict() -> None:
     (True, "suicide", True, CRISIS),
     (True, "self_harm", False, CRISIS),
     (True, "harm_thoughts", False, HARM_THOUGHTS),
+    (True, "close_one", False, DANGER),
+    (False, "close_one", True, CLOSE_ONE),
     (True, None, True, YOUNG_DANGER),
     (True, None, False, DANGER),
     (False, None, True, YOUNG),
@@ -150,7 +159,8 @@ def test_route_order(danger: bool, crisis: str | None, young: bool, route: str) 
 def test_pattern_files_compile_and_ids_name_kind_and_language() -> None:
     for rule in crisis_patterns().patterns:
         language, kind, _ = rule.id.split(".", 2)
-        assert language in ("fi", "sv", "en") and kind in ("suicide", "self_harm", "harm_thoughts"), rule.id
+        assert language in ("fi", "sv", "en"), rule.id
+        assert kind in ("suicide", "self_harm", "close_one", "harm_thoughts"), rule.id
     for rule in young_patterns().cues.patterns:
         assert rule.id.split(".")[0] in ("fi", "sv", "en") and rule.id.split(".")[1] == "young", rule.id
 
@@ -169,6 +179,7 @@ def test_a_broken_young_file_fails_loudly(tmp_path: Path) -> None:
 LEADS = {
     "utter_emergency": "emergency_lead",
     "utter_crisis": "crisis_lead",
+    "utter_crisis_close_one": "crisis_close_one_lead",
     "utter_harm_thoughts": "harm_thoughts_lead",
     "utter_young_writer": "young_lead",
     "utter_young_writer_danger": "young_danger_lead",
@@ -201,6 +212,7 @@ def test_rasa_and_the_gateway_say_the_same_safety_text(response: str) -> None:
 @pytest.mark.parametrize("key,numbers", [
     ("emergency_lead", ("112", "080 005 005")),
     ("crisis_lead", ("112", "09 2525 011")),
+    ("crisis_close_one_lead", ("112", "09 2525 011", "116 117")),
     ("harm_thoughts_lead", ("112", "09 2525 0111", "116 117")),
     ("young_lead", ("112", "116 111")),
     ("young_danger_lead", ("112", "080 005 005", "116 111")),
