@@ -255,6 +255,13 @@ POSITIVE: list[tuple[str, bool]] = [
     ("se on just lyöny mua ja on tossa vieressä", NOW),
     ("istun autossa pihalla koska en uskalla mennä sisään", NOW),
     ("She has been hitting me for years.", LATER),
+    # --- more forms of physical violence and degradation
+    ("mies läpsii mua kun se suuttuu", LATER),
+    ("se sylki mun päälle ja repi mun vaatteet", LATER),
+    ("my husband pinned me down and wouldn't let me go", LATER),
+    ("my partner smashed my phone and said I'm not allowed to leave", LATER),
+    ("lapsi itkee ja isä lyö veljeä", LATER),
+    ("mies tulee kotiin ja lyö mua taas", NOW),
 ]
 
 NEGATIVE: list[str] = [
@@ -472,6 +479,18 @@ NEGATIVE: list[str] = [
     "Äiti sanoi että jos lähden ulos pitää ottaa takki.",
     "Naapurista kuuluu musiikkia ja naurua.",
     "Meikkasin finnin piiloon ennen juhlia.",
+    "Tää uhmaikä tappaa mut.",
+    "Koliikkivauva tappaa mut, en oo nukkunu viikkoon.",
+    "7-vuotias lyö mua kun raivoaa",
+    "Esikoinen on kateellinen ja nipistää pikkusisarusta.",
+    "my toddler hits me when he's tired",
+    "Min tvååring slår mig när hon är trött.",
+    "Mun mies heitti pallon koiralle.",
+    "Mies löi hanskat tiskiin ja irtisanoutui.",
+    "se tulee kohta kotiin töistä ja sit syödään",
+    "Opetin eskarilaiselle milloin soitetaan 112.",
+    "mä tapan sut 😂",
+    "mun mies tappaa mut kun se näkee tän laskun 😂",
 ]
 
 PATTERN_IDS = {
