@@ -262,6 +262,16 @@ POSITIVE: list[tuple[str, bool]] = [
     ("my partner smashed my phone and said I'm not allowed to leave", LATER),
     ("lapsi itkee ja isä lyö veljeä", LATER),
     ("mies tulee kotiin ja lyö mua taas", NOW),
+    # --- fear of being with a person, stalking by waiting, threats tied to leaving, bruises, touching (en/sv)
+    ("miehen kanssa oleminen pelottaa", LATER),
+    ("exä odottaa mua joka päivä töiden jälkeen parkkipaikalla", LATER),
+    ("my husband gets really angry and I'm scared to be home with him", LATER),
+    ("my ex won't stop showing up at my work", LATER),
+    ("he says if I leave he'll take the kids and I'll never see them", LATER),
+    ("my neighbour's kid has bruises all the time and the dad yells a lot", LATER),
+    ("she told me her dad touches her", LATER),
+    ("jag vågar inte lämna honom", LATER),
+    ("pappa är full och slår sönder saker", LATER),
 ]
 
 NEGATIVE: list[str] = [
@@ -491,6 +501,11 @@ NEGATIVE: list[str] = [
     "Opetin eskarilaiselle milloin soitetaan 112.",
     "mä tapan sut 😂",
     "mun mies tappaa mut kun se näkee tän laskun 😂",
+    "My son got bruises again at football.",
+    "My mom said if I leave my room messy I can't go out.",
+    "I'm scared to be home alone at night.",
+    "Isä odottaa pihalla kun haen lapset.",
+    "Dad touches her hair when she cries.",
 ]
 
 PATTERN_IDS = {
