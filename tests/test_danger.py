@@ -272,6 +272,13 @@ POSITIVE: list[tuple[str, bool]] = [
     ("she told me her dad touches her", LATER),
     ("jag vågar inte lämna honom", LATER),
     ("pappa är full och slår sönder saker", LATER),
+    # --- short cries, veiled threats, weapons in hand
+    ("auttakaa se on ovella", NOW),
+    ("se latas haulikon ja istuu olohuoneessa", NOW),
+    ("isäpuoli juoksee perässä pihalla kirveen kanssa", NOW),
+    ("se sano et tänä yönä se hoitaa mut", NOW),
+    ("he smashed the TV and said I'm next", LATER),
+    ("help she's outside", NOW),
 ]
 
 NEGATIVE: list[str] = [
@@ -506,6 +513,8 @@ NEGATIVE: list[str] = [
     "I'm scared to be home alone at night.",
     "Isä odottaa pihalla kun haen lapset.",
     "Dad touches her hair when she cries.",
+    "I'm next in line at the clinic, can I call back?",
+    "Sä oot seuraava vuorossa neuvolassa.",
 ]
 
 PATTERN_IDS = {
