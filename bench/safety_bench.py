@@ -3,6 +3,11 @@ what the layers cost per message.
 
     .venv/bin/python bench/safety_bench.py                 # both sets, figures only
     .venv/bin/python bench/safety_bench.py --show-misses   # also the DEVELOPMENT set's misses (never held-out's)
+    .venv/bin/python bench/safety_bench.py --model models/perheopas.tar.gz   # also the whole NLU's routing
+
+With --model, each message is also parsed by the trained Rasa NLU, whose final intent (the classifier, then the
+triage override) decides the first reply in the served bot: the "system" figures count a danger message as caught
+when either layer routes it to a reply that gives 112 and Nollalinja (bench/nlu_bench.py routes_danger).
 
 The sets in tests/safety_sets/ were written by a helper who had read neither the patterns nor the training data
 (tests/safety_sets/README.md). `dev` is for tuning the patterns; `heldout` is for reporting only, so this script
@@ -12,6 +17,7 @@ never prints a held-out message. tests/test_safety_sets.py holds the floors.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import time
@@ -55,8 +61,11 @@ class Rate:
 
 
 def load(split: str) -> list[dict[str, Any]]:
-    data = yaml.safe_load((SETS / split / "triage.yml").read_text(encoding="utf-8"))
-    return list(data["messages"])
+    """Every message of a split: the files tests/safety_sets/<split>/*.yml, in name order."""
+    items: list[dict[str, Any]] = []
+    for path in sorted((SETS / split).glob("*.yml")):
+        items += yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+    return items
 
 
 def expected_route(item: dict[str, Any]) -> str:
@@ -131,17 +140,35 @@ def cost_ms(texts: Iterable[str], rounds: int = 20) -> tuple[float, float, float
     return statistics.median(samples), samples[int(len(samples) * 0.95)], samples[-1]
 
 
+def system_scores(items: list[dict[str, Any]], model: Path) -> tuple[Rate, Rate]:
+    """Danger recall and false alarms (hits = clean) of the served NLU: classifier plus triage override."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import nlu_bench
+
+    nlu_bench._quiet()  # Rasa logs each parse with its text at debug level: a held-out message is never shown
+    _, final, _ = asyncio.run(nlu_bench._parse_all(model, [item["text"] for item in items]))
+    recall, clean = Rate(), Rate()
+    for index, (item, parse) in enumerate(zip(items, final, strict=True)):
+        routed = nlu_bench.routes_danger(nlu_bench.label_of(parse))
+        if item["danger"]:
+            recall.add(routed, index)
+        elif (item.get("crisis") or "none") == "none":
+            clean.add(not routed, index)
+    return recall, clean
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show-misses", action="store_true", help="print the dev set's misses (never held-out's)")
+    parser.add_argument("--model", type=Path, help="a trained Rasa model: also score the whole NLU's routing")
     args = parser.parse_args()
     warm_up()
     everything: list[str] = []
     for split in SPLITS:
-        if not (SETS / split / "triage.yml").is_file():
-            print(f"== {split}: no set at {SETS / split / 'triage.yml'}")
-            continue
         items = load(split)
+        if not items:
+            print(f"== {split}: no set in {SETS / split}")
+            continue
         everything += [item["text"] for item in items]
         s = score(items)
         print(f"== {split}: {len(items)} messages")
@@ -155,6 +182,10 @@ def main() -> int:
         print(f"  route agreement         {s.route}")
         for language, rate in sorted(s.by_language.items()):
             print(f"    route, {language}            {rate}")
+        if args.model:
+            recall, clean = system_scores(items, args.model)
+            print(f"  system danger recall    {recall}   (patterns or classifier)")
+            print(f"  system false alarms     {false_alarm(clean)}")
         if args.show_misses and split == "dev":
             for name in ("danger_recall", "danger_false_alarm", "crisis_recall", "crisis_false_alarm",
                          "young_recall", "young_false_alarm", "route"):

@@ -7,7 +7,6 @@ into a temporary folder (about 3 minutes on an idle 2-core machine).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -16,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from benches import load_bench
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_MODEL = REPO_ROOT / "models" / "perheopas.tar.gz"
@@ -27,13 +27,7 @@ MUNICIPALITY_ACCURACY_FLOOR = 0.95
 
 
 def _bench() -> ModuleType:
-    """bench/ is not a package; load the benchmark's evaluation code from its file."""
-    spec = importlib.util.spec_from_file_location("nlu_bench", REPO_ROOT / "bench" / "nlu_bench.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("nlu_bench", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("nlu_bench")
 
 
 def _training_inputs() -> list[Path]:
