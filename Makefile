@@ -19,7 +19,7 @@ PYTHON310 ?= $(shell \
     if [ -x "$$(command -v $$c 2>/dev/null)" ] && "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then echo "$$c"; break; fi; \
   done)
 
-TRAIN_INPUTS := $(shell find data -type f -name "*.yml" -not -path "data/nlu/generated/*" 2>/dev/null) domain.yml config.yml $(wildcard bot/components/*.py bot/danger.py bot/data/danger_patterns.yml catalog/municipalities.py)
+TRAIN_INPUTS := $(shell find data -type f -name "*.yml" -not -path "data/nlu/generated/*" 2>/dev/null) domain.yml config.yml $(wildcard bot/components/*.py bot/danger.py bot/triage.py bot/data/*_patterns.yml catalog/municipalities.py)
 MODEL := models/perheopas.tar.gz
 
 .PHONY: help setup sysdeps sysdeps-test venv db model run test lint bench clean

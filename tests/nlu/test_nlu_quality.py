@@ -34,8 +34,8 @@ def _training_inputs() -> list[Path]:
     """Everything that changes what the model predicts (mirrors TRAIN_INPUTS in the Makefile)."""
     paths = [*REPO_ROOT.joinpath("data").rglob("*.yml"), REPO_ROOT / "domain.yml", REPO_ROOT / "config.yml"]
     paths += [*REPO_ROOT.joinpath("bot", "components").glob("*.py"), *REPO_ROOT.joinpath("catalog", "data").rglob("*")]
-    paths += [REPO_ROOT / "bot" / "danger.py", REPO_ROOT / "bot" / "data" / "danger_patterns.yml",
-              REPO_ROOT / "catalog" / "municipalities.py"]
+    paths += [REPO_ROOT / "bot" / "danger.py", REPO_ROOT / "bot" / "triage.py",
+              *REPO_ROOT.joinpath("bot", "data").glob("*_patterns.yml"), REPO_ROOT / "catalog" / "municipalities.py"]
     return [p for p in paths if p.is_file()]
 
 
