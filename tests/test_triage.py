@@ -234,12 +234,12 @@ def test_swedish_texts_use_the_swedish_names() -> None:
 
 # --- the Rasa component --------------------------------------------------------------------------------------
 
-def _processed(text: str, predicted: str = "greet") -> dict[str, Any]:
+def _processed(text: str, predicted: str = "greet", confidence: float = 0.9) -> dict[str, Any]:
     from rasa.shared.nlu.training_data.message import Message
 
     from bot.components.danger import DangerOverride
 
-    message = Message(data={"text": text, "intent": {"name": predicted, "confidence": 0.9}})
+    message = Message(data={"text": text, "intent": {"name": predicted, "confidence": confidence}})
     DangerOverride().process([message])
     return {
         "intent": message.get("intent")["name"],
@@ -267,3 +267,18 @@ def test_the_component_routes_and_tags_language(text: str, predicted: str, inten
 def test_the_component_leaves_ordinary_messages_alone() -> None:
     assert _processed("onko Kempeleessä perhekahvilaa", "find_kohtaamispaikka") == {
         "intent": "find_kohtaamispaikka", "entities": {}}
+
+
+@pytest.mark.parametrize("predicted,confidence,intent", [
+    ("violence_experiencing", 0.55, "nlu_fallback"),   # "my 8yo beat me at chess": unsure, and no pattern saw it
+    ("crisis_suicidal", 0.6, "nlu_fallback"),
+    ("violence_experiencing", 0.93, "violence_experiencing"),  # a sure classifier still counts (recall first)
+    ("find_kohtaamispaikka", 0.3, "find_kohtaamispaikka"),
+])
+def test_an_unsure_safety_guess_of_the_classifier_alone_asks_again(predicted: str, confidence: float,
+                                                                    intent: str) -> None:
+    assert _processed("my 8yo beat me at chess for the first time", predicted, confidence)["intent"] == intent
+
+
+def test_a_pattern_match_is_never_demoted() -> None:
+    assert _processed("mieheni lyö minua", "violence_experiencing", 0.3)["intent"] == "violence_experiencing"
