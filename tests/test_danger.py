@@ -279,6 +279,31 @@ POSITIVE: list[tuple[str, bool]] = [
     ("se sano et tänä yönä se hoitaa mut", NOW),
     ("he smashed the TV and said I'm next", LATER),
     ("help she's outside", NOW),
+    # --- second development round: wider classes (own wording)
+    ("Sillä jäi sormenjäljet mun käsivarteen kun se riuhtoi mua.", LATER),
+    ("Joudun aina keksimään selityksiä mustelmille työkavereille.", LATER),
+    ("Se tarttui mua hiuksista ja kiskoi lattialle.", LATER),
+    ("Hän piti käsiään mun kaulalla kunnes en saanut henkeä.", LATER),
+    ("Mies painoi lapsen pään ammeeseen rangaistukseksi.", LATER),
+    ("Mun jätkä veti mua turpaan viime viikonloppuna.", LATER),
+    ("Vaimo ei päästä mua lääkäriin yksin eikä anna mun nukkua.", LATER),
+    ("Puoliso on ottanut pikavippejä mun nimissä ja mulla ei ole omaa rahaa.", LATER),
+    ("Se haukkuu mua joka ilta ja sanoo et oon arvoton ja ruma.", LATER),
+    ("Poikaystävä puhkoo kondomeja, jotta tulisin raskaaksi.", LATER),
+    ("Exä tekee valeprofiileja ja ajaa mun perässä töistä kotiin.", LATER),
+    ("Se sanoi ettei me nähdä ensi kesää.", LATER),
+    ("Jos hän ei saa lapsia, niin ei kukaan saa, se kirjoitti.", LATER),
+    ("Veljet sanoivat, että suvun häpeä pestään pois.", LATER),
+    ("Minut on luvattu naimisiin serkulle ja passi on viety.", LATER),
+    ("Hän kaatoi bensaa portaikkoon ja uhkasi sytyttää.", LATER),
+    ("Valmentaja pyytää kuvia musta ja sanoo että se on meidän salaisuus.", LATER),
+    ("Joku uhkaa jakaa mun kuvat koko luokalle jos en maksa.", LATER),
+    ("Han har tagit krediter i mitt namn och vet alltid var jag är.", LATER),
+    ("Han står utanför jobbet varje kväll fast vi har separerat.", LATER),
+    ("She twisted my wrist and left marks again.", LATER),
+    ("He poisoned our dog to show me what he is capable of.", LATER),
+    ("My parents arranged a marriage for me and took my passport.", LATER),
+    ("Hän istuu oven takana ja hakkaa sitä, ollaan sängyn alla.", NOW),
 ]
 
 NEGATIVE: list[str] = [
@@ -515,6 +540,17 @@ NEGATIVE: list[str] = [
     "Dad touches her hair when she cries.",
     "I'm next in line at the clinic, can I call back?",
     "Sä oot seuraava vuorossa neuvolassa.",
+    # --- second development round: harmless uses (own wording)
+    "Turvaportti maksoi 112 € ja tilausnumero on 112-4471.",
+    "Kerhohuone 112 on varattu perjantaina, tiedättekö missä huoneessa se on?",
+    "Esikoinen tietää jo hätänumeron ja sanoi ylpeänä 112.",
+    "Raesade hakkasi ikkunaan koko yön eikä kukaan nukkunut.",
+    "Mummo heittää lapset kirjastoon keskiviikkoisin.",
+    "Isä hakkas mut mölkyssä taas 😂",
+    "Naapurin koira haukkuu aamusta iltaan.",
+    "Taapero pelkää ukkosta ja juoksee syliin.",
+    "Lukupiirissä luetaan romaania lähisuhdeväkivallasta.",
+    "That heatwave is really killing me this week.",
 ]
 
 PATTERN_IDS = {
