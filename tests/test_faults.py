@@ -101,6 +101,16 @@ async def test_crisis_and_young_writers_get_their_lead_whatever_rasa_does(
         assert body["messages"][0]["custom"]["show_callback_form"] is True
 
 
+async def test_crisis_with_violence_gets_nollalinja_right_after_the_crisis_line() -> None:
+    from bot.gateway import safety_text
+
+    crisis = {"text": safety_text("crisis_lead")}
+    status, body = await _gateway_reply([crisis], "mieheni lyö minua enkä halua enää elää")
+    assert status == 200
+    texts = [m["text"] for m in body["messages"]]
+    assert "09 2525 0111" in texts[0] and NOLLALINJA in texts[1]
+
+
 async def test_a_swedish_danger_message_gets_the_swedish_lead_when_rasa_is_down() -> None:
     status, body = await _gateway_reply(None, "min man slår mig och jag är rädd")
     first = body["messages"][0]["text"]
