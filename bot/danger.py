@@ -213,11 +213,11 @@ def compile_patterns(data: Any) -> PatternSet:
 def _any_of(rules: tuple[Rule, ...]) -> re.Pattern[str]:
     if not rules:
         return re.compile(r"(?!)")  # matches nothing
-    return re.compile(_anchored("|".join(f"(?:{rule.body})" for rule in rules)))
+    return re.compile(anchored("|".join(f"(?:{rule.body})" for rule in rules)))
 
 
-def _anchored(body: str) -> str:
-    # Anchor to whole words: the normalised text is words separated by single spaces.
+def anchored(body: str) -> str:
+    """A regex body anchored to whole words: normalised text is words separated by single spaces."""
     return f"(?<![^ ])(?:{body})(?![^ ])"
 
 
@@ -247,7 +247,7 @@ def _compile_entry(entry: Any, vocab: Mapping[str, list[str]], seen: set[str], s
     else:
         raise PatternFileError(f"{rule_id}: needs regex or near")
     try:
-        regex = re.compile(_anchored(body))
+        regex = re.compile(anchored(body))
     except re.error as error:
         raise PatternFileError(f"{rule_id}: {error}") from error
     if regex.search("") or regex.search(" "):

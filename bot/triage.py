@@ -22,7 +22,7 @@ from bot.danger import (
     DangerAssessment,
     PatternFileError,
     PatternSet,
-    _anchored,
+    anchored,
     assess,
     compile_patterns,
     default_patterns,
@@ -169,7 +169,7 @@ def load_young_patterns(path: Path | str) -> YoungPatterns:
     if not isinstance(parent_view, list) or not all(isinstance(p, str) for p in parent_view) or not parent_view:
         raise PatternFileError(f"{path}: parent_view must be a non-empty list of patterns")
     try:
-        regex = re.compile(_anchored("|".join(f"(?:{p})" for p in parent_view)))
+        regex = re.compile(anchored("|".join(f"(?:{p})" for p in parent_view)))
     except re.error as error:
         raise PatternFileError(f"{path}: parent_view: {error}") from error
     return YoungPatterns(cues=compile_patterns(data), parent_view=regex)
