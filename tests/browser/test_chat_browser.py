@@ -194,7 +194,7 @@ def test_rasa_down_safety_reply_and_contact_request_by_keyboard(page: Page, weba
     page.keyboard.press("Enter")
     result = page.locator("#cb-result")
     expect(result).to_be_visible()
-    expect(result).to_contain_text("maanantaina 22.12.")
+    expect(result).to_contain_text("1–3 arkipäivän kuluessa, viimeistään maanantaina 29.12.")
     assert focused(page) == "cb-result"
     expect(page.locator("#callback-form")).to_be_hidden()
 
