@@ -24,12 +24,12 @@ GOAL_DANGER_FALSE_ALARMS = 0.02
 # limits"); they stop a change from losing ground unnoticed. Never raise them by tuning on the held-out set.
 HELDOUT_FLOORS = {
     "danger_recall": 0.60,        # measured 0.623 (137/220)
-    "crisis_recall": 0.30,        # measured 0.325 (27/83)
+    "crisis_recall": 0.37,        # measured 0.398 (33/83)
     "young_recall": 0.80,         # measured 0.841 (74/88)
 }
 HELDOUT_CEILINGS = {
     "danger_false_alarm": 0.10,   # measured 0.088 (45/510)
-    "crisis_false_alarm": 0.015,  # measured 0.006 (4/725)
+    "crisis_false_alarm": 0.015,  # measured 0.007 (5/725)
     "young_false_alarm": 0.015,   # measured 0.006 (4/720)
 }
 
