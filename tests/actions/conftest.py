@@ -34,7 +34,7 @@ def catalogue_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engin
 @pytest.fixture()
 def sessions(catalogue_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> sessionmaker[Session]:
     """The actions' session factory, pointed at the test database; contact requests are emptied first."""
-    from actions import actions as action_module
+    from actions import actions, callback, callback_steps
     from bot.models import CallbackRequest
     from catalog.db import make_session_factory
 
@@ -42,7 +42,9 @@ def sessions(catalogue_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> sessi
     with factory() as session:
         session.query(CallbackRequest).delete()
         session.commit()
-    monkeypatch.setattr(action_module, "session_factory", lambda: factory)
+    for module in (actions, callback, callback_steps):  # each action module imported the factory by name
+        if hasattr(module, "session_factory"):
+            monkeypatch.setattr(module, "session_factory", lambda: factory)
     monkeypatch.setenv("PERHEOPAS_NOW", OFFICE_HOURS_NOW)
     return factory
 

@@ -11,8 +11,9 @@ from action_fixtures import make_tracker, run
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions import actions as action_module
-from actions.actions import (
+from actions import callback, callback_steps
+from actions.callback import ValidateCallbackForm
+from actions.callback_steps import (
     ActionAskCbConsent,
     ActionAskCbLeaveMessage,
     ActionAskCbPhone,
@@ -20,7 +21,6 @@ from actions.actions import (
     ActionAskCbUrgency,
     ActionCancelCallback,
     ActionSubmitCallback,
-    ValidateCallbackForm,
 )
 from bot.models import CallbackRequest
 
@@ -291,7 +291,7 @@ async def test_database_failure_is_not_confirmed(sessions: sessionmaker[Session]
     def broken(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("INSERT …", {"phone": PHONE_E164}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(action_module, "create_callback", broken)
+    monkeypatch.setattr(callback_steps, "create_callback", broken)
     outcome = await run(ActionSubmitCallback(), make_tracker(PHONE_TEXT, "inform", slots=FILLED))
     assert "ei valitettavasti voitu tallentaa" in outcome.text
     assert "Kiitos" not in outcome.text
@@ -607,7 +607,7 @@ async def test_phone_answer_wins_even_over_a_detector_that_flags_every_112(
     def flags_112(text: str) -> DangerAssessment:
         return DangerAssessment(is_danger="112" in text, immediate="112" in text)
 
-    monkeypatch.setattr(action_module, "detect_danger", flags_112)
+    monkeypatch.setattr(callback, "detect_danger", flags_112)
     outcome = await run(ValidateCallbackForm(), asked("cb_phone", "050 112 3456", "inform",
                                                       **{**FILLED, "cb_phone": None}))
     assert outcome.slots["cb_phone"] == "given" and "utter_emergency" not in outcome.responses
