@@ -19,7 +19,9 @@ PYTHON310 ?= $(shell \
     if [ -x "$$(command -v $$c 2>/dev/null)" ] && "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then echo "$$c"; break; fi; \
   done)
 
-TRAIN_INPUTS := $(shell find data -type f -name "*.yml" -not -path "data/nlu/generated/*" 2>/dev/null) domain.yml config.yml $(wildcard bot/components/*.py bot/danger.py bot/triage.py bot/data/*_patterns.yml catalog/municipalities.py)
+# Everything a trained model depends on, code of the pipeline's components followed through its imports
+# (bot/ops/train_inputs.py, standard library only, so any Python runs it).
+TRAIN_INPUTS := $(shell $(or $(wildcard $(PY)),$(PYTHON310),python3) bot/ops/train_inputs.py)
 MODEL := models/perheopas.tar.gz
 
 .PHONY: help setup sysdeps sysdeps-test venv db model run test lint bench clean

@@ -35,7 +35,7 @@ from actions.parsing import (
     parse_age,
     parse_language,
 )
-from catalog.clock import now as clock_now
+from core.clock import now as clock_now
 
 log = logging.getLogger(__name__)
 

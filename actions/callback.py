@@ -38,10 +38,10 @@ from actions.parsing import (
     opposites,
     read_choice,
 )
-from bot import phone
-from bot.danger import detect_danger
-from bot.office_hours import is_office_open
-from catalog.clock import now as clock_now
+from bot.callbacks.office_hours import is_office_open
+from bot.safety.danger import detect_danger
+from core import phone
+from core.clock import now as clock_now
 
 log = logging.getLogger(__name__)
 

@@ -36,10 +36,10 @@ from actions.callback import (
     callback_reset,
 )
 from actions.deps import session_factory
-from bot import phone
-from bot.callbacks import NewCallback, create_callback
-from bot.office_hours import callback_deadline, is_office_open, next_callback_day, next_office_opening
-from catalog.clock import now as clock_now
+from bot.callbacks.office_hours import callback_deadline, is_office_open, next_callback_day, next_office_opening
+from bot.callbacks.queue import NewCallback, create_callback
+from core import phone
+from core.clock import now as clock_now
 
 log = logging.getLogger(__name__)
 

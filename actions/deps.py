@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from catalog.db import make_engine, make_session_factory
+from core.db import make_engine, make_session_factory
 
 
 @lru_cache(maxsize=1)

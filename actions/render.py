@@ -12,8 +12,8 @@ from typing import Any
 from actions.lookup import Places, Services
 from actions.needs import Need, get_need
 from actions.parsing import language_adverb, language_name, load_yaml
-from catalog.clock import HELSINKI
 from catalog.query import ServiceRecord
+from core.clock import HELSINKI
 
 WEEKDAYS_FI = ("maanantaina", "tiistaina", "keskiviikkona", "torstaina", "perjantaina", "lauantaina", "sunnuntaina")
 DESCRIPTION_CHARS = 220

@@ -28,13 +28,13 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from servers import ServerUnavailable, start_postgres, stop_postgres  # noqa: E402
 
-from catalog.clock import HELSINKI  # noqa: E402
 from catalog.coords import wgs84_to_tm35fin  # noqa: E402
-from catalog.db import make_engine, make_session_factory  # noqa: E402
 from catalog.importer import import_paths  # noqa: E402
 from catalog.municipalities import load_municipalities  # noqa: E402
 from catalog.query import find_services, search_text  # noqa: E402
-from catalog.schema import upgrade  # noqa: E402
+from core.clock import HELSINKI  # noqa: E402
+from core.db import make_engine, make_session_factory  # noqa: E402
+from core.schema import upgrade  # noqa: E402
 
 NS = uuid.UUID("3d0c6a0e-8f3b-4b0e-9a1e-b0b0b0b0b0b0")
 PAGE = 1000

@@ -50,7 +50,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from parts import Proc, running_parts, vm_hwm_kib  # noqa: E402
 from stack import free_port  # noqa: E402
 
-from bot.settings import Ports  # noqa: E402
+from core.settings import Ports  # noqa: E402
 
 CONVERSATIONS = Path(__file__).with_name("load_conversations.yml")
 BENCH_VAR = REPO / "var" / "bench"

@@ -46,7 +46,7 @@ CANDIDATES: dict[str, Path] = {
     "c": REPO_ROOT / "bench" / "configs" / "config_c_spacy.yml",
     "d": REPO_ROOT / "bench" / "configs" / "config_d_logreg.yml",  # optional; skipped when absent
 }
-DANGER_COMPONENT = "bot.components.danger.DangerOverride"
+DANGER_COMPONENT = "bot.rasa_ext.components.danger.DangerOverride"
 VIOLENCE_PREFIX = "violence_"
 # Intents whose first reply also gives 112 and Nollalinja for a danger message: a child's danger reply, and the
 # crisis reply, after which the gateway adds the emergency lead when the danger layer also saw danger.
@@ -140,7 +140,7 @@ async def _parse_all(model_path: Path, texts: list[str]) -> tuple[list, list, li
     from rasa.core.channels.channel import UserMessage
     from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
 
-    from bot import rasa_speedups
+    from bot.rasa_ext import speedups as rasa_speedups
 
     rasa_speedups.apply()  # load and predict as the served Rasa does (same results, less time)
     agent = Agent.load(str(model_path))

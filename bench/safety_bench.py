@@ -31,7 +31,18 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.triage import CLOSE_ONE, CRISIS, DANGER, HARM_THOUGHTS, NONE, YOUNG, YOUNG_DANGER, Triage, triage, warm_up  # noqa: E402
+from bot.safety.triage import (  # noqa: E402
+    CLOSE_ONE,
+    CRISIS,
+    DANGER,
+    HARM_THOUGHTS,
+    NONE,
+    YOUNG,
+    YOUNG_DANGER,
+    Triage,
+    triage,
+    warm_up,
+)
 
 SETS = REPO / "tests" / "safety_sets"
 SPLITS = ("dev", "heldout")
@@ -69,7 +80,7 @@ def load(split: str) -> list[dict[str, Any]]:
 
 
 def expected_route(item: dict[str, Any]) -> str:
-    """The route a message should take, from its labels (the same order as bot.triage.route_for)."""
+    """The route a message should take, from its labels (the same order as bot.safety.triage.route_for)."""
     crisis = item.get("crisis") or "none"
     if crisis in ("suicide", "self_harm"):
         return CRISIS

@@ -48,39 +48,39 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "run":
-        from bot.run import main as run_main
+        from bot.ops.run import main as run_main
 
         return run_main()
     if args.command == "train":
-        from bot.train import train
+        from bot.ops.train import train
 
         return train(args.out, args.name, args.config)
     if args.command == "web":
-        from bot.web import serve
+        from bot.web.app import serve
 
         serve(args.host, args.port)
         return 0
     if args.command == "actions":
-        from bot.actions_server import serve as serve_actions
+        from bot.ops.actions_server import serve as serve_actions
 
         serve_actions(args.port)
         return 0
     if args.command == "nlu-lookups":
-        from bot.nlu_lookups import write_lookups
+        from bot.ops.nlu_lookups import write_lookups
 
         count = write_lookups(args.out)
         print(f"Wrote {count} municipality forms to {args.out}")
         return 0
     if args.command == "callbacks":
-        from bot.cli_callbacks import list_command
+        from bot.ops.callbacks_cli import list_command
 
         return list_command(as_json=args.json, status=args.status)
     if args.command == "purge":
-        from bot.purge import purge_command
+        from bot.ops.purge import purge_command
 
         return purge_command(args.callbacks_days, args.conversations_days)
     if args.command == "staff":
-        from bot.cli_staff import add_user_command
+        from bot.ops.staff_cli import add_user_command
 
         return add_user_command(args.name, replace=args.replace)
     parser.error(f"unknown command {args.command}")

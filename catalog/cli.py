@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from catalog import clock
-from catalog.db import make_engine, make_session_factory
 from catalog.hours import format_time
 from catalog.models import Channel, ChannelArea, ChannelTopic, Municipality, Service
 from catalog.ptv import DEFAULT_MAX_FILE_BYTES, PTVFormatError
+from core import clock
+from core.db import make_engine, make_session_factory
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
@@ -34,7 +34,7 @@ def _require_schema(session: Session) -> None:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from catalog.importer import ensure_classification, sync_municipalities
-    from catalog.schema import upgrade
+    from core.schema import upgrade
 
     upgrade(args.database_url)
     with _session(args.database_url) as session:
@@ -54,7 +54,7 @@ def _print_report(report: Any, as_json: bool) -> None:
 
 def cmd_load_sample(args: argparse.Namespace) -> int:
     from catalog.importer import ensure_classification, load_sample
-    from catalog.schema import upgrade
+    from core.schema import upgrade
 
     upgrade(args.database_url)
     with _session(args.database_url) as session:
@@ -69,7 +69,7 @@ def cmd_load_sample(args: argparse.Namespace) -> int:
 
 def cmd_import_ptv(args: argparse.Namespace) -> int:
     from catalog.importer import import_paths
-    from catalog.schema import upgrade
+    from core.schema import upgrade
 
     upgrade(args.database_url)
     with _session(args.database_url) as session:

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import holidays as holidays_lib
 
-from catalog.clock import HELSINKI
+from core.clock import HELSINKI
 
 WEEKLY = "weekly"
 EXCEPTIONAL = "exceptional"

@@ -2,7 +2,7 @@
 
 Services and channels are keyed by their source id (the PTV UUID, or the id of a curated entry) so that
 imports upsert and links between services and channels survive importing them in separate runs.
-The migration in migrations/versions/ mirrors these tables; tests check that the two agree.
+The migration in core/migrations/versions/ mirrors these tables; tests check that the two agree.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-from catalog.db import Base
+from core.db import Base
 
 # Byte-wise ordering on PostgreSQL too, so that ties sort identically on both backends.
 SortKey = String(200).with_variant(String(200, collation="C"), "postgresql")

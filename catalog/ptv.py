@@ -17,7 +17,6 @@ from typing import Any
 
 import phonenumbers
 
-from catalog.clock import HELSINKI
 from catalog.coords import tm35fin_to_wgs84
 from catalog.hours import EXCEPTIONAL, WEEKLY, HoursEntry, OpeningRange
 from catalog.models import (
@@ -31,6 +30,7 @@ from catalog.models import (
     SOURCE_CURATED,
     SOURCE_PTV,
 )
+from core.clock import HELSINKI
 
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
 LANGS = ("fi", "sv", "en")

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from catalog import clock, display
+from catalog import display
 from catalog import municipalities as municipality_data
 from catalog.hours import ALWAYS_OPEN_FI, is_open, next_opening, notices, open_until, weekly_text
 from catalog.models import (
@@ -35,6 +35,7 @@ from catalog.models import (
     Municipality,
 )
 from catalog.topics import fold, load_topics
+from core import clock
 
 MATCH_LOCAL = "local"
 MATCH_REGIONAL = "regional"

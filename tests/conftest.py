@@ -68,8 +68,8 @@ def db_url(request: pytest.FixtureRequest, new_database: Callable[[str], str]) -
 @pytest.fixture(scope="module")
 def engine(db_url: str) -> Iterator[Engine]:
     """The module's database migrated to the newest revision."""
-    from catalog.db import make_engine
-    from catalog.schema import upgrade
+    from core.db import make_engine
+    from core.schema import upgrade
 
     upgrade(db_url)
     eng = make_engine(db_url)
@@ -80,7 +80,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture()
 def session(engine: Engine) -> Iterator[Session]:
     """A session over a migrated, empty application database."""
-    from catalog.db import Base, make_session_factory
+    from core.db import Base, make_session_factory
 
     empty_tables(engine, Base.metadata)
     with make_session_factory(engine)() as sess:

@@ -1,8 +1,8 @@
 """The stack's processes started one by one, for tests and benchmarks that kill, restart or measure one of them.
 
 `python -m bot run` stops everything when one child dies, which is right in production and wrong for a fault
-test. These helpers start the very same children (argv from bot.run.children, environment from
-bot.settings.rasa_environment), each in its own process group with its own log file.
+test. These helpers start the very same children (argv from bot.ops.run.children, environment from
+core.settings.rasa_environment), each in its own process group with its own log file.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def tcp_local_addresses(port: int, state: str) -> list[str]:
 
 def parts_environment(workdir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment `python -m bot run` gives its children, on free ports with state in `workdir`."""
-    from bot.settings import Ports, rasa_environment
+    from core.settings import Ports, rasa_environment
 
     # One Rasa process unless asked for more (the benchmark asks for what `make run` would start).
     extra_env = {"PERHEOPAS_RASA_PROCESSES": "1", **(extra_env or {})}
@@ -226,8 +226,8 @@ def parts_environment(workdir: Path, extra_env: dict[str, str] | None = None) ->
 def running_parts(workdir: Path, extra_env: dict[str, str] | None = None, only: tuple[str, ...] = (),
                   prepare: bool = True) -> Iterator[Parts]:
     """Start actions, Rasa and web (or `only` some of them) in that order; stop whatever still runs at exit."""
-    from bot.run import children
-    from bot.settings import Ports
+    from bot.ops.run import children
+    from core.settings import Ports
 
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}; `make test` trains it first")

@@ -12,10 +12,10 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import inspect, text
 
-import bot.models  # noqa: F401  (registers the bot's tables on Base)
-from bot.callbacks import NewCallback, create_callback
-from catalog.db import make_engine, make_session_factory
-from catalog.schema import alembic_config, upgrade
+import bot.callbacks.models  # noqa: F401  (registers the bot's tables on Base)
+from bot.callbacks.queue import NewCallback, create_callback
+from core.db import make_engine, make_session_factory
+from core.schema import alembic_config, upgrade
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 12, 25, 22, 0, tzinfo=timezone.utc)
@@ -87,7 +87,7 @@ def test_callback_table_migrated_as_modelled(tmp_path: Path) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from catalog.db import Base
+    from core.db import Base
 
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     upgrade(url)

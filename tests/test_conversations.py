@@ -284,7 +284,7 @@ def test_dialogue_follows_the_test_stories(tmp_path: Path) -> None:
         pytest.skip("no trained model")
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "TQDM_DISABLE": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "bot.rasa_cli", "test", "core", "--stories", "tests/stories", "--model", str(MODEL),
+        [sys.executable, "-m", "bot.rasa_ext", "test", "core", "--stories", "tests/stories", "--model", str(MODEL),
          "--fail-on-prediction-errors", "--out", str(tmp_path)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=1200, check=False,
     )

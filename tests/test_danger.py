@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.danger import (
+from bot.safety.danger import (
     DEFAULT_PATTERNS_PATH,
     MAX_ANALYSED_CHARS,
     DangerAssessment,

@@ -1,4 +1,7 @@
-"""The FAQ response selector runs Rasa's ResponseSelector for FAQ messages only (bot/components/faq_selector.py)."""
+"""The FAQ response selector runs Rasa's ResponseSelector for FAQ messages only.
+
+(bot/rasa_ext/components/faq_selector.py)
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import pytest
 from rasa.nlu.selectors.response_selector import ResponseSelector
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.faq_selector import FaqResponseSelector
+from bot.rasa_ext.components.faq_selector import FaqResponseSelector
 
 
 def _message(text: str, intent: str | None) -> Message:

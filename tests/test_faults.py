@@ -46,7 +46,7 @@ async def _gateway_reply(rasa_reply: list[dict[str, Any]] | None, message: str) 
     from aiohttp import web
     from aiohttp.test_utils import TestServer
 
-    from bot.gateway import Gateway
+    from bot.web.gateway import Gateway
 
     async def webhook(request: web.Request) -> web.Response:
         return web.json_response(rasa_reply)
@@ -102,7 +102,7 @@ async def test_crisis_and_young_writers_get_their_lead_whatever_rasa_does(
 
 
 async def test_crisis_with_violence_gets_nollalinja_right_after_the_crisis_line() -> None:
-    from bot.gateway import safety_text
+    from bot.safety.texts import safety_text
 
     crisis = {"text": safety_text("crisis_lead")}
     status, body = await _gateway_reply([crisis], "mieheni lyö minua enkä halua enää elää")

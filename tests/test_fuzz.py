@@ -140,7 +140,7 @@ class Harness:
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    from bot.web import create_app
+    from bot.web.app import create_app
 
     workdir = tmp_path_factory.mktemp("fuzz")
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "PERHEOPAS_VAR")}
@@ -270,7 +270,7 @@ def test_pages_do_not_reflect_html(harness: Harness, value: str) -> None:
 
 
 def test_chat_script_renders_text_not_html() -> None:
-    script = (REPO / "bot" / "static" / "chat.js").read_text(encoding="utf-8")
+    script = (REPO / "bot" / "web" / "static" / "chat.js").read_text(encoding="utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
         assert sink not in script, f"chat.js uses {sink}"
 

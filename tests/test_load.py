@@ -43,7 +43,7 @@ def _speedups_applied() -> Iterator[None]:
     from rasa.utils.endpoints import EndpointConfig
     from rasa.utils.tensorflow.models import RasaModel
 
-    from bot import rasa_speedups
+    from bot.rasa_ext import speedups as rasa_speedups
 
     originals = (RemoteAction._validate_action_result, EndpointConfig.session, Features._combine_sparse_features,
                  Event.__dict__["resolve_by_type"], RasaModel._rasa_predict, RasaModel.__dict__["load"])
@@ -60,7 +60,7 @@ def test_sparse_feature_join_equals_scipy_hstack(seed: int) -> None:
     import numpy as np
     import scipy.sparse
 
-    from bot.rasa_speedups import hstack_pair
+    from bot.rasa_ext.speedups import hstack_pair
 
     rng = np.random.default_rng(seed)
     rows = int(rng.integers(1, 12))
@@ -91,7 +91,7 @@ def test_fast_predict_step_gives_what_the_tf_function_gives() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from bot.rasa_speedups import FastPredictStep
+    from bot.rasa_ext.speedups import FastPredictStep
 
     weights = tf.Variable(np.arange(12, dtype=np.float32).reshape(4, 3))
 
@@ -162,7 +162,7 @@ def test_production_model_loads_and_predicts_as_rasa_does_with_the_speed_ups(mon
     from rasa.core.agent import Agent
     from stack import MODEL
 
-    from bot.rasa_speedups import FastPredictStep
+    from bot.rasa_ext.speedups import FastPredictStep
 
     rasa_agent = Agent.load(str(MODEL))
     rasa_said = asyncio.run(_conversation(rasa_agent))
@@ -235,7 +235,7 @@ async def test_action_endpoint_keeps_its_connection_and_fails_as_rasa_does() -> 
     from aiohttp import web
     from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-    from bot import rasa_speedups
+    from bot.rasa_ext import speedups as rasa_speedups
 
     peers: list[object] = []
 
@@ -278,7 +278,7 @@ async def test_action_endpoint_keeps_its_connection_and_fails_as_rasa_does() -> 
 def test_action_reply_validation_speed_up_keeps_rasa_behaviour() -> None:
     from rasa.core.actions.action import RemoteAction
 
-    from bot import rasa_speedups
+    from bot.rasa_ext import speedups as rasa_speedups
 
     action = RemoteAction.__new__(RemoteAction)
     before = [_outcome(action, reply) for reply in GOOD_REPLIES + BAD_REPLIES]
@@ -318,7 +318,7 @@ def test_quick_reply_check_agrees_with_the_full_schema() -> None:
     """Replies the quick check passes are exactly the valid ones among many shapes, good and bad."""
     from rasa.core.actions.action import RemoteAction
 
-    from bot.rasa_speedups import _quickly_valid
+    from bot.rasa_ext.speedups import _quickly_valid
 
     schema = RemoteAction.action_response_format_spec()
     events = [

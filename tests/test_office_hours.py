@@ -6,14 +6,14 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.office_hours import (
+from bot.callbacks.office_hours import (
     callback_deadline,
     format_day_fi,
     is_office_open,
     next_callback_day,
     next_office_opening,
 )
-from catalog.clock import HELSINKI
+from core.clock import HELSINKI
 
 
 def at(text: str) -> datetime:

@@ -25,8 +25,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 from stack import REPO, Stack, running_stack
 
-from bot.redact import contains_personal_data, redact_data, redact_text
-from bot.tracker_store import AnonymizingTrackerStore
+from bot.rasa_ext.tracker_store import AnonymizingTrackerStore
+from bot.safety.redact import contains_personal_data, redact_data, redact_text
 
 # --- Fictional personal data: made-up numbers, codes and addresses that belong to nobody. ---
 PHONE_FI = "040 123 4567"
@@ -117,7 +117,7 @@ def test_log_filter_removes_echoed_bodies_and_personal_data() -> None:
     import io
     import logging
 
-    from bot.redact import install_log_redaction
+    from bot.safety.redact import install_log_redaction
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -205,7 +205,7 @@ def test_endpoints_use_the_anonymizing_store_with_expanded_variables(monkeypatch
     monkeypatch.setenv("PERHEOPAS_TRACKER_DB", str(tmp_path / "tracker.db"))
     monkeypatch.setenv("PERHEOPAS_ACTIONS_URL", "http://127.0.0.1:5055/webhook")
     endpoints = read_endpoints_from_path(REPO / "endpoints.yml")
-    assert endpoints.tracker_store.type == "bot.tracker_store.AnonymizingTrackerStore"
+    assert endpoints.tracker_store.type == "bot.rasa_ext.tracker_store.AnonymizingTrackerStore"
     # Rasa expands ${VARS} only in unquoted YAML; a quoted one would name a file "${PERHEOPAS_TRACKER_DB}".
     assert endpoints.tracker_store.kwargs["db"] == str(tmp_path / "tracker.db")
     assert endpoints.action.url == "http://127.0.0.1:5055/webhook"
@@ -219,7 +219,7 @@ NOW = datetime(2026, 11, 24, 13, 0, tzinfo=timezone(timedelta(hours=2)))
 def _make_app_db(path: Path) -> None:
     from sqlalchemy import create_engine
 
-    from bot.models import CallbackRequest
+    from bot.callbacks.models import CallbackRequest
 
     engine = create_engine(f"sqlite:///{path}", future=True)
     CallbackRequest.__table__.create(engine)
@@ -457,12 +457,12 @@ async def test_tracker_store_reads_and_counts_the_latest_session_as_rasa_does(tm
 
 
 def test_record_redaction_scrubs_records_for_handlers_made_later() -> None:
-    """The action server's way (bot/actions_server.py): handlers configured after the redaction still get
+    """The action server's way (bot/ops/actions_server.py): handlers configured after the redaction still get
     scrubbed records, exception text included."""
     import io
     import logging
 
-    from bot.redact import install_record_redaction
+    from bot.safety.redact import install_record_redaction
 
     original_factory = logging.getLogRecordFactory()
     stream = io.StringIO()
@@ -489,8 +489,8 @@ def test_record_redaction_scrubs_records_for_handlers_made_later() -> None:
 
 
 def test_stack_serves_actions_through_the_redacting_entry_point() -> None:
-    from bot.run import children
-    from bot.settings import Ports
+    from bot.ops.run import children
+    from core.settings import Ports
 
     actions = next(child for child in children(Ports(), Path("models/x.tar.gz"), "127.0.0.1")
                    if child.name == "actions")

@@ -1,6 +1,6 @@
 """Rasa's HTTP API stays closed in the configuration `make run` uses (DESIGN.md; Rasa < 3.6.21 had an RCE there).
 
-Rasa is started with exactly the argv and environment of `python -m bot run` (bot.run.children), then every
+Rasa is started with exactly the argv and environment of `python -m bot run` (bot.ops.run.children), then every
 route of the HTTP API is tried: none may answer with success. The REST channel, which the gateway needs,
 still works.
 """
@@ -15,8 +15,8 @@ import pytest
 from parts import LISTEN, Parts, post_json, running_parts, tcp_local_addresses
 from stack import MODEL
 
-from bot.run import children
-from bot.settings import Ports
+from bot.ops.run import children
+from core.settings import Ports
 
 pytestmark = pytest.mark.slow
 

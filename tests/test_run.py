@@ -10,9 +10,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from stack import free_port
 
-from bot.gateway import Gateway
-from bot.run import children, main
-from bot.settings import Ports, default_rasa_processes, rasa_environment
+from bot.ops.run import children, main
+from bot.web.gateway import Gateway
+from core.settings import Ports, default_rasa_processes, rasa_environment
 
 MODEL = Path("models/perheopas.tar.gz")
 

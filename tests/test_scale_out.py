@@ -33,7 +33,7 @@ from servers import (
 )
 from stack import MODEL, REPO, free_port, prepare_database
 
-from bot.gateway import Gateway
+from bot.web.gateway import Gateway
 
 PRODUCTION_ENDPOINTS = REPO / "deploy" / "endpoints.production.yml"
 
@@ -96,9 +96,9 @@ def test_production_endpoints_expand_every_variable(monkeypatch: pytest.MonkeyPa
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     endpoints = read_endpoints_from_path(PRODUCTION_ENDPOINTS)
-    assert endpoints.tracker_store.type == "bot.tracker_store.AnonymizingTrackerStore"
+    assert endpoints.tracker_store.type == "bot.rasa_ext.tracker_store.AnonymizingTrackerStore"
     assert endpoints.tracker_store.kwargs["db"] == values["PERHEOPAS_TRACKER_DB"]
-    assert endpoints.lock_store.type == "bot.lock_store.AtomicRedisLockStore"
+    assert endpoints.lock_store.type == "bot.rasa_ext.lock_store.AtomicRedisLockStore"
     assert endpoints.lock_store.url == "redis"
     assert endpoints.lock_store.kwargs["port"] == "6379" and endpoints.lock_store.kwargs["db"] == "1"
     assert endpoints.action.url == values["PERHEOPAS_ACTIONS_URL"]
@@ -227,10 +227,10 @@ def test_atomic_lock_store_serialises_one_conversation_across_processes(redis_se
                                                                          workers: int) -> None:
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.lock_store import AtomicRedisLockStore
+    from bot.rasa_ext.lock_store import AtomicRedisLockStore
 
     conversation, counter, rounds = "lock-" + uuid.uuid4().hex, "counter-" + uuid.uuid4().hex, 40
-    config = EndpointConfig(url="127.0.0.1", type="bot.lock_store.AtomicRedisLockStore",
+    config = EndpointConfig(url="127.0.0.1", type="bot.rasa_ext.lock_store.AtomicRedisLockStore",
                             port=str(redis_server.port), db="1", password="", key_prefix="perheopas")
     # One store per worker, as one per Rasa process.
     stores = [AtomicRedisLockStore(endpoint_config=config) for _ in range(workers)]

@@ -18,12 +18,12 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from webapp_helpers import DEAD_RASA, add_callback, csrf_from, make_test_engine, session, web_client
 
-from bot import staff_store
-from bot.callbacks import NewCallback, create_callback
-from bot.models import AuditLog, CallbackRequest, StaffSession, StaffUser
-from bot.staff import PUBLIC_STAFF_PATHS, SAFE_CONTACT_STEPS, cookie_names
-from bot.web import create_app
-from bot.web_common import WebSettings
+from bot.callbacks import staff_store
+from bot.callbacks.models import AuditLog, CallbackRequest, StaffSession, StaffUser
+from bot.callbacks.queue import NewCallback, create_callback
+from bot.web.app import create_app
+from bot.web.common import WebSettings
+from bot.web.staff import PUBLIC_STAFF_PATHS, SAFE_CONTACT_STEPS, cookie_names
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "kahvi-ja-pulla-2025"
@@ -365,7 +365,7 @@ def test_migration_creates_the_staff_tables_as_modelled(tmp_path: Path) -> None:
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    from catalog.db import Base
+    from core.db import Base
 
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     subprocess.run([sys.executable, "-m", "catalog", "--database-url", url, "migrate"], cwd=REPO, check=True,

@@ -6,7 +6,7 @@ import json
 
 from rasa.shared.core.events import SlotSet, UserUttered
 
-from bot.tracker_store import NAME_PLACEHOLDER, names_in, redacted_event
+from bot.rasa_ext.tracker_store import NAME_PLACEHOLDER, names_in, redacted_event
 
 
 def test_alias_slot_and_the_answer_that_gave_it_are_redacted() -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.danger import PatternFileError, compile_patterns
-from bot.triage import (
+from bot.safety.danger import PatternFileError, compile_patterns
+from bot.safety.triage import (
     CLOSE_ONE,
     CRISIS,
     DANGER,
@@ -199,9 +199,9 @@ def _variants(response: str) -> dict[str, str]:
 @pytest.mark.parametrize("response", sorted(LEADS))
 def test_rasa_and_the_gateway_say_the_same_safety_text(response: str) -> None:
     """The static replies have two sources that must say the same, word for word, in every language:
-    Rasa's responses (domain.yml) and the gateway's leads (bot/data/safety.yml), used when Rasa's reply lacks
+    Rasa's responses (domain.yml) and the gateway's leads (bot/safety/data/safety.yml), used when Rasa's reply lacks
     the numbers or Rasa is down."""
-    from bot.gateway import safety_text
+    from bot.safety.texts import safety_text
 
     variants = _variants(response)
     assert set(variants) == {"fi", "sv", "en"}
@@ -219,14 +219,14 @@ def test_rasa_and_the_gateway_say_the_same_safety_text(response: str) -> None:
 ])
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
 def test_each_lead_gives_its_numbers(key: str, numbers: tuple[str, ...], language: str) -> None:
-    from bot.gateway import safety_text
+    from bot.safety.texts import safety_text
 
     text = safety_text(key, language)
     assert all(number in text for number in numbers), (key, language)
 
 
 def test_swedish_texts_use_the_swedish_names() -> None:
-    from bot.gateway import safety_text
+    from bot.safety.texts import safety_text
 
     assert "Nollinjen" in safety_text("emergency_lead", "sv")
     assert "09 2525 0112" in safety_text("crisis_lead", "sv")
@@ -237,7 +237,7 @@ def test_swedish_texts_use_the_swedish_names() -> None:
 def _processed(text: str, predicted: str = "greet", confidence: float = 0.9) -> dict[str, Any]:
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot.components.danger import DangerOverride
+    from bot.rasa_ext.components.danger import DangerOverride
 
     message = Message(data={"text": text, "intent": {"name": predicted, "confidence": confidence}})
     DangerOverride().process([message])

@@ -1,7 +1,7 @@
 """Safety triage through the running stack (web gateway, Rasa, actions): the exact first reply for each class of
 person who writes (S1, S6, S7, S10), then the same with the action server down.
 
-One stack serves the module. The texts are read from bot/data/safety.yml and domain.yml, the reviewed sources,
+One stack serves the module. The texts are read from bot/safety/data/safety.yml and domain.yml, the reviewed sources,
 so a test checks the whole first message word for word rather than a fragment.
 """
 
@@ -25,7 +25,7 @@ NOW = "2026-11-24T13:00:00+02:00"  # a Tuesday afternoon: staff are in
 
 
 def _safety(key: str, language: str = "fi") -> str:
-    data = yaml.safe_load((REPO / "bot" / "data" / "safety.yml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((REPO / "bot" / "safety" / "data" / "safety.yml").read_text(encoding="utf-8"))
     return " ".join(str(data[key][language]).split())
 
 

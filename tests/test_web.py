@@ -15,10 +15,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.engine import Engine
 from webapp_helpers import HELSINKI_FRIDAY_NIGHT, callback_rows, make_test_engine, web_client
 
-from bot.web import callback_day_text
-from bot.web_common import LANGUAGES, WebSettings, safe_http_url, web_texts
+from bot.web.app import callback_day_text
+from bot.web.common import LANGUAGES, WebSettings, safe_http_url, web_texts
 
-BOT_DIR = Path(__file__).resolve().parent.parent / "bot"
+BOT_DIR = Path(__file__).resolve().parent.parent / "bot" / "web"
 SESSION = "0123456789abcdef0123456789abcdef"
 VALID_FORM = {
     "session": SESSION, "lang": "fi", "topic": "eroauttaminen", "contact_method": "sms",

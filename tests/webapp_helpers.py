@@ -12,13 +12,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-import bot.models  # noqa: F401  (registers the bot's tables on Base)
+import bot.callbacks.models  # noqa: F401  (registers the bot's tables on Base)
 import catalog.models  # noqa: F401
-from bot.callbacks import NewCallback, create_callback
-from bot.models import CallbackRequest
-from bot.web import create_app
-from bot.web_common import WebSettings
-from catalog.db import Base, make_engine, make_session_factory
+from bot.callbacks.models import CallbackRequest
+from bot.callbacks.queue import NewCallback, create_callback
+from bot.web.app import create_app
+from bot.web.common import WebSettings
+from core.db import Base, make_engine, make_session_factory
 
 # A port nothing listens on: the gateway finds Rasa down and answers with the safety reply.
 DEAD_RASA = "http://127.0.0.1:9"

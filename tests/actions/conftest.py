@@ -17,9 +17,9 @@ OFFICE_HOURS_NOW = "2026-11-24T13:00:00+02:00"
 @pytest.fixture(scope="session")
 def catalogue_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """One application database for all action tests: migrated, with the sample catalogue loaded."""
-    from catalog.db import make_engine, make_session_factory
     from catalog.importer import load_sample
-    from catalog.schema import upgrade
+    from core.db import make_engine, make_session_factory
+    from core.schema import upgrade
 
     url = f"sqlite:///{tmp_path_factory.mktemp('actions-db') / 'app.db'}"
     upgrade(url)
@@ -35,8 +35,8 @@ def catalogue_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engin
 def sessions(catalogue_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> sessionmaker[Session]:
     """The actions' session factory, pointed at the test database; contact requests are emptied first."""
     from actions import actions, callback, callback_steps
-    from bot.models import CallbackRequest
-    from catalog.db import make_session_factory
+    from bot.callbacks.models import CallbackRequest
+    from core.db import make_session_factory
 
     factory = make_session_factory(catalogue_engine)
     with factory() as session:

@@ -22,7 +22,7 @@ from actions.callback_steps import (
     ActionCancelCallback,
     ActionSubmitCallback,
 )
-from bot.models import CallbackRequest
+from bot.callbacks.models import CallbackRequest
 
 PHONE_TEXT = "040 123 4567"  # fictional
 PHONE_E164 = "+358401234567"
@@ -252,8 +252,8 @@ async def test_sms_confirmation(sessions: sessionmaker[Session]) -> None:
 
 async def test_urgent_after_hours_gets_24_7_help_and_stores_nothing(sessions: sessionmaker[Session],
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from catalog.clock import now as clock_now
     from catalog.query import crisis_services
+    from core.clock import now as clock_now
 
     monkeypatch.setenv("PERHEOPAS_NOW", FRIDAY_NIGHT)
     outcome = await run(ActionSubmitCallback(), make_tracker("Oulu", "inform",
@@ -528,7 +528,7 @@ async def test_phone_with_112_is_accepted_and_stored(sessions: sessionmaker[Sess
 
 
 async def test_danger_words_beside_a_number_still_come_first(sessions: sessionmaker[Session]) -> None:
-    from bot.danger import detect_danger
+    from bot.safety.danger import detect_danger
 
     typed = "050 123 4567 hän uhkaa tappaa minut"
     assert detect_danger("hän uhkaa tappaa minut").is_danger
@@ -548,8 +548,8 @@ async def test_urgency_question_carries_112(monkeypatch: pytest.MonkeyPatch) -> 
 async def test_urgent_first_message_on_a_holiday_night_gets_112_and_the_regional_crisis_service_first(
         sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
     """The message already says it is urgent: no "can it wait?" question, 112 and the päivystys first."""
-    from catalog.clock import now as clock_now
     from catalog.query import crisis_services
+    from core.clock import now as clock_now
 
     monkeypatch.setenv("PERHEOPAS_NOW", HOLIDAY_NIGHT)
     typed = "tarvitsen sosiaalityöntekijää kiireesti, asun Oulussa"
@@ -601,8 +601,8 @@ async def test_urgent_words_in_office_hours_do_not_skip_the_form(sessions: sessi
 
 async def test_phone_answer_wins_even_over_a_detector_that_flags_every_112(
         sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Independent of bot/danger.py's patterns: the number is masked before the check at the phone question."""
-    from bot.danger import DangerAssessment
+    """Independent of bot/safety/danger.py's patterns: the number is masked before the check at the phone question."""
+    from bot.safety.danger import DangerAssessment
 
     def flags_112(text: str) -> DangerAssessment:
         return DangerAssessment(is_danger="112" in text, immediate="112" in text)

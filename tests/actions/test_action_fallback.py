@@ -6,8 +6,8 @@ from action_fixtures import make_tracker, run
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.actions import ActionFallbackHelp
-from catalog.clock import now as clock_now
 from catalog.query import search_text
+from core.clock import now as clock_now
 
 FIRST_FALLBACK = [
     {"event": "user", "text": "blaa", "parse_data": {"intent": {"name": "nlu_fallback"}}},

@@ -19,8 +19,8 @@ from actions.actions import (
     ValidateSearchForm,
     need_events,
 )
-from catalog.clock import now as clock_now
 from catalog.query import find_services
+from core.clock import now as clock_now
 
 # --- the need, taken when a message starts the search form ---------------------------------------------------
 

@@ -1,10 +1,10 @@
-"""Finnish phone numbers for callbacks (bot/phone.py): mobile and landline, E.164, clear reasons on error."""
+"""Finnish phone numbers for callbacks (core/phone.py): mobile and landline, E.164, clear reasons on error."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.phone import check_phone, last_digits, looks_like_phone, normalise_phone
+from core.phone import check_phone, last_digits, looks_like_phone, normalise_phone
 
 
 @pytest.mark.parametrize("text, e164", [

@@ -14,9 +14,9 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-import bot.models  # noqa: F401  (registers the bot's tables)
+import bot.callbacks.models  # noqa: F401  (registers the bot's tables)
 import catalog.models  # noqa: F401
-from catalog.db import Base, make_engine
+from core.db import Base, make_engine
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.clock import HELSINKI
+from core.clock import HELSINKI
 
 FIXTURE_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "ptv"
 # Monday 23 November 2026, 10.00 in Helsinki.
@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=HELSINKI)
 
 def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every catalogue table, sorted: equal snapshots mean an unchanged database."""
-    from catalog.db import Base
+    from core.db import Base
 
     tables = {m.local_table.name for m in Base.registry.mappers if m.class_.__module__ == "catalog.models"}
     out: dict[str, list[tuple[Any, ...]]] = {}

@@ -29,7 +29,7 @@ def fixture_db(engine: Engine, db_url: str) -> str:
     """The module database with the independent PTV fixture imported through the CLI."""
     from servers import empty_tables
 
-    from catalog.db import Base
+    from core.db import Base
 
     empty_tables(engine, Base.metadata)
     result = run(db_url, "import-ptv", str(FIXTURE_DIR))

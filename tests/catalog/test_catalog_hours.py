@@ -6,7 +6,6 @@ from datetime import date, datetime, time
 
 import pytest
 
-from catalog.clock import HELSINKI
 from catalog.hours import (
     EXCEPTIONAL,
     HoursEntry,
@@ -17,6 +16,7 @@ from catalog.hours import (
     open_until,
     weekly_text,
 )
+from core.clock import HELSINKI
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 

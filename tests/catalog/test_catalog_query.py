@@ -10,7 +10,6 @@ import pytest
 from catalog_helpers import NOW
 from sqlalchemy.orm import Session
 
-from catalog.clock import HELSINKI
 from catalog.query import (
     UnknownMunicipalityError,
     UnknownTopicError,
@@ -18,6 +17,7 @@ from catalog.query import (
     national_services,
     search_text,
 )
+from core.clock import HELSINKI
 
 
 def names(records: list) -> list[str]:

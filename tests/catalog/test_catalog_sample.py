@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.cli import validation_report
-from catalog.clock import HELSINKI
 from catalog.importer import load_sample
 from catalog.models import Channel
 from catalog.query import crisis_services, find_services, national_services
+from core.clock import HELSINKI
 
 
 def at(text: str) -> datetime:

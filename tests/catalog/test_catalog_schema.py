@@ -14,8 +14,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from catalog.db import Base, database_url, make_engine
-from catalog.schema import alembic_config, upgrade
+from core.db import Base, database_url, make_engine
+from core.schema import alembic_config, upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -86,7 +86,7 @@ def test_database_url_default_and_override(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_nothing_connects_at_import_time(tmp_path: Path) -> None:
-    code = "import catalog.db, catalog.models, catalog.query, catalog.importer, catalog.cli, catalog.schema"
+    code = "import core.db, catalog.models, catalog.query, catalog.importer, catalog.cli, core.schema"
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'never.db'}", "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -96,9 +96,9 @@ def test_nothing_connects_at_import_time(tmp_path: Path) -> None:
 def test_search_index_migration_fills_an_existing_catalogue(new_database: Callable[[str], str], db_url: str) -> None:
     from sqlalchemy import select
 
-    from catalog.db import make_session_factory
     from catalog.importer import load_sample
     from catalog.models import ChannelReach
+    from core.db import make_session_factory
 
     url = new_database("postgresql" if db_url.startswith("postgresql") else "sqlite")
     upgrade(url)

@@ -17,6 +17,8 @@ from types import ModuleType
 import pytest
 from benches import load_bench
 
+from bot.ops.train_inputs import train_inputs
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_MODEL = REPO_ROOT / "models" / "perheopas.tar.gz"
 TEST_SET = REPO_ROOT / "tests" / "nlu" / "test_set.yml"
@@ -33,19 +35,10 @@ def _bench() -> ModuleType:
     return load_bench("nlu_bench")
 
 
-def _training_inputs() -> list[Path]:
-    """Everything that changes what the model predicts (mirrors TRAIN_INPUTS in the Makefile)."""
-    paths = [*REPO_ROOT.joinpath("data").rglob("*.yml"), REPO_ROOT / "domain.yml", REPO_ROOT / "config.yml"]
-    paths += [*REPO_ROOT.joinpath("bot", "components").glob("*.py"), *REPO_ROOT.joinpath("catalog", "data").rglob("*")]
-    paths += [REPO_ROOT / "bot" / "danger.py", REPO_ROOT / "bot" / "triage.py",
-              *REPO_ROOT.joinpath("bot", "data").glob("*_patterns.yml"), REPO_ROOT / "catalog" / "municipalities.py"]
-    return [p for p in paths if p.is_file()]
-
-
 def _fresh_production_model() -> Path | None:
     if not PRODUCTION_MODEL.exists():
         return None
-    newest_input = max(p.stat().st_mtime for p in _training_inputs())
+    newest_input = max(p.stat().st_mtime for p in train_inputs())
     return PRODUCTION_MODEL if PRODUCTION_MODEL.stat().st_mtime >= newest_input else None
 
 
@@ -133,7 +126,7 @@ def test_rasa_data_validate_is_clean() -> None:
 
 def _triage_only(line: str) -> bool:
     """Rasa's warning that an intent the triage sets deterministically has no NLU examples."""
-    from bot.triage import ROUTE_INTENTS
+    from bot.safety.triage import ROUTE_INTENTS
 
     return "is not found in the NLU training data" in line and any(
         f"'{intent}'" in line for intent in ROUTE_INTENTS.values())
@@ -152,7 +145,7 @@ def test_voikko_tokenizer_sets_lemmas_and_keeps_offsets(text: str, lemmas: list[
     from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot.components.voikko_tokenizer import VoikkoTokenizer
+    from bot.rasa_ext.components.voikko_tokenizer import VoikkoTokenizer
 
     voikko = VoikkoTokenizer(VoikkoTokenizer.get_default_config()).tokenize(Message(data={"text": text}), "text")
     plain = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).tokenize(

@@ -1,0 +1,196 @@
+"""Deterministic safety triage of one message: danger (S1), crisis (S6) and a young writer (S7).
+
+Three reviewed pattern files drive it, all with the syntax of ``bot/safety/danger.py``:
+``danger_patterns.yml``, ``crisis_patterns.yml`` and ``young_writer_patterns.yml``. The verdict names the one
+*route* the first reply must take and the language the matched patterns were written in. It is used in three
+places, so that the first reply is safe whatever fails: the Rasa component that overrules the classifier
+(``bot.rasa_ext.components.danger``), the web gateway (leads and the reply when Rasa is down) and the contact form.
+Like the danger detector, it never returns any part of the user's text: only pattern ids.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.safety.danger import (
+    DangerAssessment,
+    PatternFileError,
+    PatternSet,
+    anchored,
+    assess,
+    compile_patterns,
+    default_patterns,
+    normalise,
+)
+
+DATA = Path(__file__).parent / "data"
+CRISIS_PATTERNS_PATH = DATA / "crisis_patterns.yml"
+YOUNG_PATTERNS_PATH = DATA / "young_writer_patterns.yml"
+
+# Routes, in the order they win (see route_for).
+CRISIS = "crisis"                # suicidal thoughts or self-harm: 112 and the MIELI crisis line first
+CLOSE_ONE = "close_one"          # someone close (a child, a partner) hurts themselves or speaks of suicide
+HARM_THOUGHTS = "harm_thoughts"  # a parent's frightening thoughts of harming their baby: neuvola, päivystys, MIELI
+YOUNG_DANGER = "young_danger"    # a child or teen tells of danger: 112, 116 111, Nollalinja, a safe adult
+DANGER = "danger"                # violence, a threat or danger: 112 and Nollalinja first (S1)
+YOUNG = "young"                  # a child or teen writes: 116 111 and a safe adult first
+NONE = "none"
+
+CRISIS_KINDS = ("suicide", "self_harm", "close_one", "harm_thoughts")
+LANGUAGES = ("fi", "sv", "en")
+
+#: The intent each route gives the message in Rasa (bot.rasa_ext.components.danger); the danger route keeps the
+#: classifier's violence intent when it has one, and is decided there.
+ROUTE_INTENTS = {
+    CRISIS: "crisis_suicidal",
+    CLOSE_ONE: "crisis_close_one",
+    HARM_THOUGHTS: "crisis_harm_thoughts",
+    YOUNG_DANGER: "young_writer_danger",
+    YOUNG: "young_writer",
+}
+
+
+@dataclass(frozen=True)
+class Triage:
+    """The verdict on one message; ``matched`` holds pattern ids only, never user text."""
+
+    route: str
+    danger: DangerAssessment
+    crisis: str | None = None
+    young: bool = False
+    language: str = "fi"
+    matched: tuple[str, ...] = ()
+
+    @property
+    def intent(self) -> str | None:
+        """The intent this route forces in Rasa, or None where the danger layer or the classifier decides."""
+        return ROUTE_INTENTS.get(self.route)
+
+
+@dataclass(frozen=True)
+class YoungPatterns:
+    """The young-writer cues and the parent's-view patterns that cancel them."""
+
+    cues: PatternSet
+    parent_view: re.Pattern[str]
+
+
+def triage(text: str) -> Triage:
+    """Triage one message with the bundled pattern files."""
+    return triage_with(text, default_patterns(), crisis_patterns(), young_patterns())
+
+
+def triage_with(text: str, danger_rules: PatternSet, crisis_rules: PatternSet, young: YoungPatterns) -> Triage:
+    """Triage ``text`` with explicit pattern sets (tests and benchmarks pass their own)."""
+    danger = assess(text, danger_rules)
+    crisis_verdict = assess(text, crisis_rules)
+    crisis = _crisis_kind(crisis_verdict.matched) if crisis_verdict.is_danger else None
+    young_verdict = assess(text, young.cues)
+    is_young = young_verdict.is_danger and not young.parent_view.search(normalise(text))
+    route = route_for(danger.is_danger, crisis, is_young)
+    matched = danger.matched + crisis_verdict.matched + (young_verdict.matched if is_young else ())
+    return Triage(
+        route=route,
+        danger=danger,
+        crisis=crisis,
+        young=is_young,
+        language=_language(matched) if route != NONE else "fi",
+        matched=matched,
+    )
+
+
+def route_for(danger: bool, crisis: str | None, young: bool) -> str:
+    """The one route the first reply takes.
+
+    A crisis of the writer's own comes first: its reply carries 112 as the danger reply does. Someone close in
+    crisis comes after danger (a partner who threatens to kill himself if she leaves is coercion first). A parent's
+    frightening thoughts of harming a baby are a health matter and never the path for people who use violence,
+    even when the danger patterns also see a harming verb (S6). A young writer's danger gets a reply that speaks
+    to a child (S7).
+    """
+    if crisis in ("suicide", "self_harm"):
+        return CRISIS
+    if crisis == "harm_thoughts":
+        return HARM_THOUGHTS
+    if danger:
+        return YOUNG_DANGER if young else DANGER
+    if crisis == "close_one":
+        return CLOSE_ONE
+    return YOUNG if young else NONE
+
+
+def _crisis_kind(matched: tuple[str, ...]) -> str | None:
+    """The kind that decides the reply: a close one's crisis wins over the person-neutral self-harm words
+    ("tyttäreni viiltelee" also matches "viiltelee"), the writer's own suicidal words win over both."""
+    kinds = {rule_id.split(".")[1] for rule_id in matched if rule_id.count(".") >= 2}
+    own = {rule_id.split(".")[1] for rule_id in matched if rule_id.count(".") >= 2 and not _neutral(rule_id)}
+    if "close_one" in kinds and not own & {"suicide", "self_harm"}:
+        return "close_one"
+    for kind in ("suicide", "self_harm", "harm_thoughts"):
+        if kind in kinds:
+            return kind
+    return None
+
+
+def _neutral(rule_id: str) -> bool:
+    """Rules that name a crisis without saying whose it is ("itsemurha", "viiltely")."""
+    return rule_id.endswith(".term") or rule_id.endswith("self_harm.cut")
+
+
+def _language(matched: tuple[str, ...]) -> str:
+    """fi unless every matched pattern is Swedish, or every one is English (the ids start with the language)."""
+    languages = {rule_id.split(".")[0] for rule_id in matched} & set(LANGUAGES)
+    if len(languages) == 1:
+        return languages.pop()
+    return "fi"
+
+
+@lru_cache(maxsize=1)
+def crisis_patterns() -> PatternSet:
+    """The bundled crisis patterns, compiled once per process."""
+    return _load(CRISIS_PATTERNS_PATH)
+
+
+@lru_cache(maxsize=1)
+def young_patterns() -> YoungPatterns:
+    """The bundled young-writer cues, compiled once per process."""
+    return load_young_patterns(YOUNG_PATTERNS_PATH)
+
+
+def load_young_patterns(path: Path | str) -> YoungPatterns:
+    data = _read(path)
+    parent_view = data.get("parent_view") or []
+    if not isinstance(parent_view, list) or not all(isinstance(p, str) for p in parent_view) or not parent_view:
+        raise PatternFileError(f"{path}: parent_view must be a non-empty list of patterns")
+    try:
+        regex = re.compile(anchored("|".join(f"(?:{p})" for p in parent_view)))
+    except re.error as error:
+        raise PatternFileError(f"{path}: parent_view: {error}") from error
+    return YoungPatterns(cues=compile_patterns(data), parent_view=regex)
+
+
+def _load(path: Path | str) -> PatternSet:
+    return compile_patterns(_read(path))
+
+
+def _read(path: Path | str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise PatternFileError(f"cannot read {path}: {error}") from error
+    if not isinstance(data, dict):
+        raise PatternFileError(f"{path}: the pattern file must be a mapping")
+    return data
+
+
+def warm_up() -> None:
+    """Compile every pattern file now, so a broken file fails at start and not on a parent's message."""
+    default_patterns()
+    crisis_patterns()
+    young_patterns()

@@ -1,0 +1,135 @@
+"""What the chat pages and the staff console share: settings, the database handle, UI texts, origin checks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import yaml
+from aiohttp import web
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from core.db import make_engine, make_session_factory
+
+HERE = Path(__file__).parent
+WEB_TEXTS_FILE = HERE / "data" / "web_texts.yml"
+LANGUAGES = ("fi", "sv", "en")
+DEFAULT_QUICK_EXIT_URL = "https://yle.fi/saa"
+
+T = TypeVar("T")
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value not in ("0", "false", "no", "off")
+
+
+def safe_http_url(url: str) -> str:
+    """The URL itself if it is absolute http(s); anything else (javascript:, data:, relative) is refused."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an absolute http(s) URL: {url!r}")
+    return url
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Deployment choices for the web app, read from the environment at start-up."""
+
+    quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
+    # CSP frame-ancestors for the chat page, so a family-centre site can embed it ("'self' https://x.fi").
+    frame_ancestors: str = "'self'"
+    # Secure cookies need HTTPS; only local http tests turn this off.
+    cookie_secure: bool = True
+    staff_session_hours: float = 8.0
+    staff_idle_minutes: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> WebSettings:
+        return cls(
+            quick_exit_url=safe_http_url(os.environ.get("PERHEOPAS_QUICK_EXIT_URL", DEFAULT_QUICK_EXIT_URL)),
+            frame_ancestors=os.environ.get("PERHEOPAS_FRAME_ANCESTORS", "'self'").strip() or "'self'",
+            cookie_secure=_flag("PERHEOPAS_COOKIE_SECURE", True),
+            staff_session_hours=float(os.environ.get("PERHEOPAS_STAFF_SESSION_HOURS", "8")),
+            staff_idle_minutes=float(os.environ.get("PERHEOPAS_STAFF_IDLE_MINUTES", "30")),
+        )
+
+
+@dataclass
+class Database:
+    """The application database, opened at start-up (nothing connects at import time)."""
+
+    engine: Engine | None = None
+    factory: sessionmaker | None = field(default=None, repr=False)
+    owned: bool = False
+
+    def open(self) -> None:
+        if self.engine is None:
+            self.engine = make_engine()
+            self.owned = True
+        self.factory = make_session_factory(self.engine)
+
+    def close(self) -> None:
+        if self.owned and self.engine is not None:
+            self.engine.dispose()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(session, *args)` in a worker thread, so a slow database never blocks the chat."""
+        factory = self.factory
+        if factory is None:
+            raise RuntimeError("database not opened")
+
+        def call() -> T:
+            with factory() as session:
+                return fn(session, *args)
+
+        return await asyncio.to_thread(call)
+
+
+SETTINGS_KEY = web.AppKey("settings", WebSettings)
+DATABASE_KEY = web.AppKey("database", Database)
+
+
+@lru_cache(maxsize=1)
+def web_texts() -> dict[str, Any]:
+    with WEB_TEXTS_FILE.open(encoding="utf-8") as handle:
+        data: dict[str, Any] = yaml.safe_load(handle)
+    for key, variants in data["texts"].items():
+        missing = [lang for lang in LANGUAGES if lang not in variants]
+        if missing:
+            raise ValueError(f"{WEB_TEXTS_FILE.name}: {key} lacks {missing}")
+    return data
+
+
+def ui_texts(lang: str) -> dict[str, str]:
+    """Every UI string in one language (Finnish when the language is unknown)."""
+    lang = lang if lang in LANGUAGES else "fi"
+    return {key: str(variants[lang] or "") for key, variants in web_texts()["texts"].items()}
+
+
+def pick_language(request: web.Request) -> str:
+    """The UI language from ?lang= (fi, sv, en); Finnish otherwise. No cookie: the chat keeps no state."""
+    lang = request.query.get("lang", "fi")
+    return lang if lang in LANGUAGES else "fi"
+
+
+def same_origin(request: web.Request) -> bool:
+    """False when a browser says the request comes from another site (a cross-site form or script)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        # Browsers send Origin on every POST they make; its absence means a non-browser client such as curl.
+        return True
+    return urlsplit(origin).netloc == request.host
+
+
+def client_key(request: web.Request) -> str:
+    return request.remote or "unknown"

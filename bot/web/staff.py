@@ -1,0 +1,362 @@
+"""The staff console at /staff: log-in, the callback queue (new, claimed, done), notes and the audit log.
+
+Security model:
+- every route under /staff except the log-in page needs a valid server-side session (deny by default);
+- session cookies are HttpOnly, SameSite=Strict, Secure (configurable for local http tests), and expire;
+- every POST carries a CSRF token: the session's own, or on the log-in form a double-submit cookie;
+- failed log-ins are rate limited per user name and per client address.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp_jinja2
+import phonenumbers
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.callbacks import staff_store
+from bot.callbacks.models import CALLBACK_STATUSES, CallbackRequest
+from bot.callbacks.queue import claim_callback, complete_callback, list_callbacks
+from bot.web.common import DATABASE_KEY, SETTINGS_KEY, client_key, same_origin, ui_texts
+from bot.web.ratelimit import SlidingWindowLimiter
+from core import clock
+
+log = logging.getLogger("perheopas.staff")
+
+LOGIN_PATH = "/staff/login"
+# The only /staff paths reachable without a session. tests/test_staff_routes.py walks the router against this.
+PUBLIC_STAFF_PATHS = frozenset({LOGIN_PATH})
+CALLBACK_ID = r"{callback_id:[0-9a-f]{32}}"
+LOGIN_FAILURES_PER_USER = (5, 15 * 60.0)
+LOGIN_FAILURES_PER_CLIENT = (20, 15 * 60.0)
+LOGIN_CSRF_MAX_AGE = 3600
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class LoginLimits:
+    """Failed log-in counters; in memory, which suits the one web process `make run` starts."""
+
+    per_user: SlidingWindowLimiter
+    per_client: SlidingWindowLimiter
+
+
+LOGIN_LIMITS_KEY = web.AppKey("login_limits", LoginLimits)
+
+FLASH = {
+    "claimed": "Pyyntö on nyt sinun hoidossasi.",
+    "conflict": "Joku muu ehti ottaa tämän pyynnön hoitoon, joten sitä ei annettu sinulle.",
+    "note_saved": "Muistiinpano tallennettu.",
+    "not_yours": "Pyyntö ei ole sinun hoidossasi, joten sitä ei muutettu.",
+    "done": "Pyyntö merkitty hoidetuksi.",
+    "logged_out": "Olet kirjautunut ulos.",
+    "expired": "Istuntosi on päättynyt. Kirjaudu uudelleen.",
+}
+STATUS_LABELS = {"new": "Uudet", "claimed": "Hoidossa", "done": "Hoidetut"}
+METHOD_LABELS = {"call": "Soitto", "sms": "Tekstiviesti"}
+LANGUAGE_LABELS = {"fi": "suomi", "sv": "ruotsi", "en": "englanti"}
+VIOLENCE_TOPIC = "lahisuhdevakivalta"
+# S9: how staff contact a person who lives with violence. The bot promises exactly this before the request is
+# stored (callback.ask_leave_message_*, callback.saved_safety_* in actions/data/texts.yml): keep the two in step.
+SAFE_CONTACT_STEPS = (
+    "Ota yhteyttä vain silloin, kun hän kertoi sen olevan turvallista.",
+    "Jos puhelimeen vastaa joku muu, älä kerro asiaa. Sano vain, että soitat perhekeskuksesta.",
+    "Tekstiviesti: lähetä perhekeskuksen numerosta ja kirjoita vain \"Perhekeskus\" ja että hän voi vastata, "
+    "kun hänelle sopii. Älä kerro aihetta äläkä mainitse väkivaltaa.",
+    "Vastaajaviesti, jos sen saa jättää: kerro vain, että perhekeskuksesta soitettiin. Älä kerro aihetta.",
+    "Jos viestiä ei saa jättää, älä jätä vastaajaviestiä äläkä lähetä toista tekstiviestiä.",
+)
+ACTION_LABELS = {
+    "login": "kirjautui sisään",
+    "login_failed": "epäonnistunut kirjautuminen",
+    "login_blocked": "kirjautuminen estetty (liian monta yritystä)",
+    "logout": "kirjautui ulos",
+    "view_queue": "katsoi jonoa",
+    "view_audit": "katsoi tapahtumalokia",
+    "claim": "otti hoitoon",
+    "claim_conflict": "yritti ottaa jo varatun",
+    "note": "tallensi muistiinpanon",
+    "done": "merkitsi hoidetuksi",
+    "user_added": "käyttäjä luotiin",
+    "password_set": "salasana vaihdettiin",
+}
+
+
+def cookie_names(secure: bool) -> tuple[str, str]:
+    """(session cookie, log-in CSRF cookie); the __Host- prefix pins them to this host and path /, over TLS."""
+    prefix = "__Host-" if secure else ""
+    return f"{prefix}perheopas-staff", f"{prefix}perheopas-login"
+
+
+def _forget_cookie(response: web.StreamResponse, name: str, secure: bool) -> None:
+    # Browsers ignore a __Host- cookie's deletion unless it carries the same Secure attribute.
+    response.set_cookie(name, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT", path="/", secure=secure,
+                        httponly=True, samesite="Strict")
+
+
+def helsinki(moment: datetime | None, naive_is_utc: bool = False) -> str:
+    """'24.11.2026 klo 13.05' in Helsinki time; naive values are Helsinki (callbacks) or UTC (staff tables)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = staff_store.as_utc(moment) if naive_is_utc else moment.replace(tzinfo=clock.HELSINKI)
+    local = moment.astimezone(clock.HELSINKI)
+    return f"{local.day}.{local.month}.{local.year} klo {local.hour}.{local.minute:02d}"
+
+
+def national_phone(e164: str) -> str:
+    """'+358401234567' → '040 1234567', as staff dial it; anything unparsable is shown as stored."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, "FI"), phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def _staff_paths_public(path: str) -> bool:
+    return not (path == "/staff" or path.startswith("/staff/")) or path in PUBLIC_STAFF_PATHS
+
+
+@web.middleware
+async def require_staff_session(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Deny by default under /staff: no valid session, no page; no matching CSRF token, no change."""
+    if _staff_paths_public(request.path):
+        return await handler(request)
+    settings = request.app[SETTINGS_KEY]
+    session_cookie, _ = cookie_names(settings.cookie_secure)
+    token = request.cookies.get(session_cookie, "")
+    idle = timedelta(minutes=settings.staff_idle_minutes)
+    who = await request.app[DATABASE_KEY].run(staff_store.load_session, token, staff_store.utc_now(), idle) \
+        if token else None
+    if who is None:
+        if request.method in ("GET", "HEAD"):
+            response = web.HTTPSeeOther(LOGIN_PATH + ("?msg=expired" if token else ""))
+            if token:
+                _forget_cookie(response, session_cookie, settings.cookie_secure)
+            raise response
+        raise web.HTTPUnauthorized(text="Kirjaudu sisään.")
+    if request.method not in ("GET", "HEAD"):
+        if not same_origin(request):
+            raise web.HTTPForbidden(text="Pyyntö tuli toiselta sivustolta.")
+        form = await request.post()
+        sent = str(form.get("csrf_token", ""))
+        if not hmac.compare_digest(sent.encode(), who.csrf_token.encode()):
+            raise web.HTTPForbidden(text="Lomakkeen tarkiste puuttuu tai on vanhentunut. Lataa sivu uudelleen.")
+    request["staff"] = who
+    return await handler(request)
+
+
+def _who(request: web.Request) -> staff_store.LoggedIn:
+    who: staff_store.LoggedIn = request["staff"]
+    return who
+
+
+# --- log-in and log-out -------------------------------------------------------------------------------------
+
+
+def _login_page(request: web.Request, error: str | None = None, status: int = 200,
+                username: str = "") -> web.Response:
+    settings = request.app[SETTINGS_KEY]
+    _, login_cookie = cookie_names(settings.cookie_secure)
+    token = secrets.token_urlsafe(32)
+    flash = FLASH.get(request.query.get("msg", ""))
+    response = aiohttp_jinja2.render_template(
+        "staff_login.html", request,
+        {"csrf_token": token, "error": error, "flash": flash, "username": username}, status=status,
+    )
+    response.set_cookie(login_cookie, token, max_age=LOGIN_CSRF_MAX_AGE, path="/", httponly=True,
+                        secure=settings.cookie_secure, samesite="Strict")
+    return response
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    return _login_page(request)
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS_KEY]
+    session_cookie, login_cookie = cookie_names(settings.cookie_secure)
+    if not same_origin(request):
+        raise web.HTTPForbidden(text="Pyyntö tuli toiselta sivustolta.")
+    form = await request.post()
+    username = str(form.get("username", "")).strip().lower()[:60]
+    password = str(form.get("password", ""))
+    sent = str(form.get("csrf_token", ""))
+    expected = request.cookies.get(login_cookie, "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return _login_page(request, "Lomake vanheni. Kirjaudu uudelleen.", status=403, username=username)
+
+    limits = request.app[LOGIN_LIMITS_KEY]
+    client = client_key(request)
+    database = request.app[DATABASE_KEY]
+    now = staff_store.utc_now()
+    if limits.per_user.blocked(username) or limits.per_client.blocked(client):
+        await database.run(staff_store.audit, username or "-", "login_blocked", now)
+        return _login_page(request, "Liian monta epäonnistunutta kirjautumista. Yritä uudelleen 15 minuutin kuluttua.",
+                           status=429, username=username)
+
+    user = await database.run(staff_store.check_password, username, password)
+    if user is None:
+        limits.per_user.hit(username)
+        limits.per_client.hit(client)
+        await database.run(staff_store.audit, username or "-", "login_failed", now)
+        return _login_page(request, "Käyttäjätunnus tai salasana on väärin.", status=401, username=username)
+
+    limits.per_user.reset(username)
+    lifetime = timedelta(hours=settings.staff_session_hours)
+
+    def start(db: Session) -> str:
+        token, _ = staff_store.create_session(db, user, now, lifetime)
+        staff_store.audit(db, user.username, "login", now)
+        return token
+
+    token = await database.run(start)
+    response = web.HTTPSeeOther("/staff")
+    response.set_cookie(session_cookie, token, max_age=int(lifetime.total_seconds()), path="/", httponly=True,
+                        secure=settings.cookie_secure, samesite="Strict")
+    _forget_cookie(response, login_cookie, settings.cookie_secure)
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS_KEY]
+    session_cookie, _ = cookie_names(settings.cookie_secure)
+    token = request.cookies.get(session_cookie, "")
+    who = _who(request)
+
+    def end(db: Session) -> None:
+        staff_store.end_session(db, token)
+        staff_store.audit(db, who.username, "logout", staff_store.utc_now())
+
+    await request.app[DATABASE_KEY].run(end)
+    response = web.HTTPSeeOther(LOGIN_PATH + "?msg=logged_out")
+    _forget_cookie(response, session_cookie, settings.cookie_secure)
+    raise response
+
+
+# --- the queue ----------------------------------------------------------------------------------------------
+
+
+def _queue_data(db: Session, status: str, username: str) -> dict[str, Any]:
+    rows = list_callbacks(db, status)
+    counts = dict(db.execute(select(CallbackRequest.status, func.count()).group_by(CallbackRequest.status)).all())
+    staff_store.audit(db, username, "view_queue", staff_store.utc_now(), detail=status)
+    return {"rows": rows, "counts": {s: int(counts.get(s, 0)) for s in CALLBACK_STATUSES}}
+
+
+async def queue(request: web.Request) -> web.StreamResponse:
+    status = request.query.get("status", "new")
+    if status not in CALLBACK_STATUSES:
+        status = "new"
+    who = _who(request)
+    data = await request.app[DATABASE_KEY].run(_queue_data, status, who.username)
+    texts = ui_texts("fi")
+    return aiohttp_jinja2.render_template("staff_queue.html", request, {
+        "who": who,
+        "csrf_token": who.csrf_token,
+        "status": status,
+        "statuses": CALLBACK_STATUSES,
+        "status_labels": STATUS_LABELS,
+        "counts": data["counts"],
+        "rows": data["rows"],
+        "flash": FLASH.get(request.query.get("msg", "")),
+        "topic_label": lambda topic: texts.get(f"topic_{topic}", topic),
+        "time_label": lambda window: texts.get(f"time_{window}", window),
+        "method_label": lambda method: METHOD_LABELS.get(method, method),
+        "language_label": lambda code: LANGUAGE_LABELS.get(code or "fi", code),
+        "violence_topic": VIOLENCE_TOPIC,
+        "safe_contact_steps": SAFE_CONTACT_STEPS,
+        "when": helsinki,
+        "day": lambda d: f"{d.day}.{d.month}.{d.year}" if d else "",
+        "phone": national_phone,
+    })
+
+
+def _redirect(status: str, msg: str, callback_id: str | None = None) -> web.HTTPSeeOther:
+    anchor = f"#cb-{callback_id}" if callback_id else ""
+    return web.HTTPSeeOther(f"/staff?status={status}&msg={msg}{anchor}")
+
+
+async def claim(request: web.Request) -> web.StreamResponse:
+    callback_id = request.match_info["callback_id"]
+    who = _who(request)
+
+    def run(db: Session) -> bool:
+        won = claim_callback(db, callback_id, who.username, clock.now())
+        staff_store.audit(db, who.username, "claim" if won else "claim_conflict", staff_store.utc_now(), callback_id)
+        return won
+
+    won = await request.app[DATABASE_KEY].run(run)
+    raise _redirect("claimed", "claimed", callback_id) if won else _redirect("new", "conflict")
+
+
+async def save_note(request: web.Request) -> web.StreamResponse:
+    callback_id = request.match_info["callback_id"]
+    who = _who(request)
+    note = str((await request.post()).get("note", "")).strip()
+
+    def run(db: Session) -> bool:
+        saved = staff_store.save_note(db, callback_id, who.username, note)
+        if saved:
+            staff_store.audit(db, who.username, "note", staff_store.utc_now(), callback_id)
+        return saved
+
+    saved = await request.app[DATABASE_KEY].run(run)
+    raise _redirect("claimed", "note_saved" if saved else "not_yours", callback_id)
+
+
+async def mark_done(request: web.Request) -> web.StreamResponse:
+    callback_id = request.match_info["callback_id"]
+    who = _who(request)
+    note = str((await request.post()).get("note", "")).strip()[: staff_store.MAX_NOTE_CHARS] or None
+
+    def run(db: Session) -> bool:
+        done = complete_callback(db, callback_id, who.username, note, clock.now())
+        if done:
+            staff_store.audit(db, who.username, "done", staff_store.utc_now(), callback_id)
+        return done
+
+    done = await request.app[DATABASE_KEY].run(run)
+    raise _redirect("done", "done", callback_id) if done else _redirect("claimed", "not_yours", callback_id)
+
+
+def _audit_data(db: Session, username: str) -> list[staff_store.AuditLog]:
+    rows = list(staff_store.recent_audit(db))
+    staff_store.audit(db, username, "view_audit", staff_store.utc_now())
+    return rows
+
+
+async def audit_page(request: web.Request) -> web.StreamResponse:
+    who = _who(request)
+    rows = await request.app[DATABASE_KEY].run(_audit_data, who.username)
+    return aiohttp_jinja2.render_template("staff_audit.html", request, {
+        "who": who,
+        "csrf_token": who.csrf_token,
+        "rows": rows,
+        "action_label": lambda action: ACTION_LABELS.get(action, action),
+        "detail_label": lambda detail: STATUS_LABELS.get(detail or "", detail or ""),
+        "when": lambda moment: helsinki(moment, naive_is_utc=True),
+    })
+
+
+def setup(app: web.Application) -> None:
+    """Register the console's routes; `require_staff_session` must be among the app's middlewares."""
+    app[LOGIN_LIMITS_KEY] = LoginLimits(SlidingWindowLimiter(*LOGIN_FAILURES_PER_USER),
+                                        SlidingWindowLimiter(*LOGIN_FAILURES_PER_CLIENT))
+    app.router.add_get(LOGIN_PATH, login_form)
+    app.router.add_post(LOGIN_PATH, login)
+    app.router.add_post("/staff/logout", logout)
+    app.router.add_get("/staff", queue)
+    app.router.add_post(f"/staff/callbacks/{CALLBACK_ID}/claim", claim)
+    app.router.add_post(f"/staff/callbacks/{CALLBACK_ID}/note", save_note)
+    app.router.add_post(f"/staff/callbacks/{CALLBACK_ID}/done", mark_done)
+    app.router.add_get("/staff/audit", audit_page)
