@@ -24,12 +24,13 @@ PYTHON310 ?= $(shell \
 TRAIN_INPUTS := $(shell $(or $(wildcard $(PY)),$(PYTHON310),python3) bot/ops/train_inputs.py)
 MODEL := models/perheopas.tar.gz
 
-.PHONY: help setup sysdeps sysdeps-test venv db model run test lint bench clean
+.PHONY: help setup sysdeps sysdeps-test venv db model run test check static lint types bench clean clean-data
 
 help:
 	@echo "make run    - set up everything and start actions (:5055), Rasa (:5005) and the web app (:8000)"
 	@echo "make test   - set up everything and run the whole test suite"
-	@echo "make lint   - ruff"
+	@echo "make check  - before every commit: ruff, mypy and the tests not marked slow (under 2 minutes)"
+	@echo "make lint   - ruff;  make types - mypy"
 	@echo "make bench  - run the benchmarks under bench/"
 
 sysdeps:
@@ -54,6 +55,9 @@ endef
 
 venv: $(VENV)/.installed
 
+# pip's notices that are not failures (pip's own exit status decides whether the install failed).
+PIP_NOISE := ^warning: location|notice|deprecation|legacy 'setup.py install'|--use-pep517|pip 23.1|discussion can be found
+
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON310)" ]; then \
 	  echo "Python 3.10 is required (Rasa 3.6 supports nothing newer) and none was found." >&2; \
@@ -61,8 +65,10 @@ $(VENV)/.installed: pyproject.toml
 	  echo "or point to one: make run PYTHON310=/path/to/python3.10" >&2; exit 1; fi
 	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON310)"; $(PYTHON310) -m venv $(VENV); }
 	@echo "Installing the project into $(VENV) (only when pyproject.toml changed)"
-	@$(PY) -m pip install -q --upgrade pip setuptools wheel 2>&1 | grep -v -i -E "warning|notice" || true
-	@$(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v -i -E "^warning: location|notice|deprecation|legacy 'setup.py install'|--use-pep517|pip 23.1|discussion can be found" || true
+	@set -o pipefail; $(PY) -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel 2>&1 \
+	  | { grep -v -i -E "$(PIP_NOISE)" || true; } || { echo "pip could not upgrade itself in $(VENV)" >&2; exit 1; }
+	@set -o pipefail; $(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 \
+	  | { grep -v -i -E "$(PIP_NOISE)" || true; } || { echo "Installing the project into $(VENV) failed (above)" >&2; exit 1; }
 	@$(PY) -c 'import rasa, rasa_sdk, sqlalchemy' || { echo "Installation into $(VENV) failed" >&2; exit 1; }
 	@touch $@
 
@@ -91,14 +97,29 @@ node_modules/.installed: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: sysdeps-test setup node_modules/.installed
+test: sysdeps-test setup node_modules/.installed lint
 	@$(PY) -m pytest -q -p no:cacheprovider
 
+# The fast loop: what a developer runs before each commit. Needs no trained model and no servers.
+check: venv static
+	@$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
+
+static: lint types
+
 lint: venv
-	@$(VENV)/bin/ruff check bot actions catalog tests bench
+	@$(VENV)/bin/ruff check bot actions catalog core tests bench
+
+types: venv
+	@$(VENV)/bin/mypy
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+# Removes what setup rebuilds; keeps var/ (the databases: contact requests, staff users, conversations).
 clean:
-	rm -rf $(VENV) var models .pytest_cache
+	rm -rf $(VENV) models .pytest_cache .mypy_cache data/nlu/generated node_modules/.installed
+
+# Deletes the databases under var/ too, only after the operator types the word asked for.
+clean-data:
+	@read -r -p "Delete var/ with its databases (contact requests, staff users, conversations)? Type 'delete': " answer; \
+	  if [ "$$answer" = delete ]; then rm -rf var && echo "var/ deleted"; else echo "Nothing deleted"; exit 1; fi

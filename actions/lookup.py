@@ -73,11 +73,12 @@ def canonical_municipality(session: Session, text: str | None) -> str | None:
     if not text or not str(text).strip():
         return None
     try:
-        place = resolve(session, str(text))
+        found = resolve(session, str(text))
+        return found.name_fi if found else None
     except SQLAlchemyError:
         # The catalogue may be down; the bundled municipality list still knows every municipality.
-        place = resolve_municipality(str(text))
-    return place.name_fi if place else None
+        fallback = resolve_municipality(str(text))
+        return fallback.name_fi if fallback else None
 
 
 def _query(session: Session, topic: str, **kwargs: object) -> list[ServiceRecord]:

@@ -169,7 +169,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             port = str(free_port())
             proc = Proc(
                 f"rasa{index}",
-                [python, "-m", "rasa", "run", "--model", str(MODEL), "--port", port, "--credentials",
+                [python, "-m", "bot.rasa_ext", "run", "--model", str(MODEL), "--port", port, "--credentials",
                  "credentials.yml", "--endpoints", str(PRODUCTION_ENDPOINTS), "--cors", "[]"],
                 {**env, "PERHEOPAS_RASA_PORT": port}, workdir / f"rasa{index}.log", f"http://127.0.0.1:{port}/")
             rasa_procs.append(proc.start(wait=False))  # both load their model side by side

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -46,7 +47,7 @@ def children(ports: Ports, model: Path, interface: str = "127.0.0.1") -> list[Ch
         Child(
             rasa_name(index),
             # No --enable-api: the HTTP API is a remote-code-execution risk we do not need (DESIGN.md).
-            [python, "-m", "rasa", "run", "--model", str(model), "--interface", interface, "--port", str(port),
+            [python, "-m", "bot.rasa_ext", "run", "--model", str(model), "--interface", interface, "--port", str(port),
              "--credentials", "credentials.yml", "--endpoints", "endpoints.yml", "--cors", "[]"],
             f"http://127.0.0.1:{port}/",
             load_with_next=index < ports.rasa_processes - 1,
@@ -110,7 +111,7 @@ async def _terminate(procs: dict[str, asyncio.subprocess.Process]) -> None:
 async def _all_ready(loading: dict[str, asyncio.Task[None]], stop: asyncio.Event) -> bool:
     """Wait until every loading child is ready (True) or we are told to stop (False); a child's failure raises."""
     stopped = asyncio.create_task(stop.wait())
-    pending = set(loading.values())
+    pending: set[asyncio.Task[Any]] = set(loading.values())
     try:
         while pending:
             done, pending = await asyncio.wait({*pending, stopped}, return_when=asyncio.FIRST_COMPLETED)

@@ -35,14 +35,23 @@ was two thirds of the time Rasa took to load the model. Here a model loaded for 
 fine-tuning) gets its weights from the checkpoint as its layers are built by the first prediction, which Rasa
 makes at load anyway: the same weights, no training graph and no optimizer state held in memory.
 
-Applied by the anonymising tracker store when Rasa creates it (our one piece of code that Rasa's process
-always loads at start-up).
+Applied once at the Rasa entry point (`python -m bot.rasa_ext`, which the stack and `rasa test` use), never from a
+storage class. Each patch is guarded: it names the Rasa and TensorFlow versions it was made for and a fingerprint of
+the source of every function it replaces or relies on, and it skips itself with a logged warning when either
+differs, so an upgrade loses speed, never behaviour. `PERHEOPAS_RASA_SPEEDUPS=off` turns them all off;
+a comma-separated list of names (PATCHES) turns on only those.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import importlib
+import inspect
 import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -93,7 +102,7 @@ def _quickly_valid(result: Any) -> bool:
     if not rest.is_valid(result):
         return False
     for event in result.get("events") or []:
-        validator = per_event.get(event.get("event")) if isinstance(event, dict) else None
+        validator = per_event.get(str(event.get("event"))) if isinstance(event, dict) else None
         if validator is None or not validator.is_valid(event):
             return False
     return True
@@ -267,49 +276,175 @@ def _load(cls: Any, model_file_name: str, model_data_example: Any, predict_data_
     return model
 
 
-def apply() -> bool:
-    """Install the speed-ups once per process; False if this Rasa does not look like the one they were made for."""
+ENV_SWITCH = "PERHEOPAS_RASA_SPEEDUPS"
+RASA_VERSION = "3.6.21"
+TENSORFLOW_VERSIONS = ("2.12.",)
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One speed-up: what it replaces and relies on, with the fingerprints of that code when it was made."""
+
+    name: str
+    #: "module:Qualified.name" of each function replaced or relied on, the replaced one first, with the first 16 hex
+    #: digits of the SHA-256 of its source as installed when the patch was written.
+    fingerprints: dict[str, str]
+    install: Callable[[], None]
+    uses_tensorflow: bool = False
+
+
+def _target(path: str) -> Any:
+    """The function behind "module:Class.attr", unwrapped from staticmethod and classmethod."""
+    module_name, qualname = path.split(":")
+    owner: Any = importlib.import_module(module_name)
+    *outer, last = qualname.split(".")
+    for part in outer:
+        owner = getattr(owner, part)
+    found = owner.__dict__[last] if isinstance(owner, type) else getattr(owner, last)
+    return getattr(found, "__func__", found)
+
+
+def fingerprint(path: str) -> str:
+    """The first 16 hex digits of the SHA-256 of the source of the function at "module:Qualified.name"."""
+    return hashlib.sha256(inspect.getsource(_target(path)).encode("utf-8")).hexdigest()[:16]
+
+
+def _install_action_schema() -> None:
     from rasa.core.actions.action import RemoteAction
-    from rasa.shared.core.events import Event
-    from rasa.shared.nlu.training_data.features import Features
+
+    RemoteAction._validate_action_result = _validate_action_result
+
+
+def _install_action_session() -> None:
     from rasa.utils.endpoints import EndpointConfig
+
+    EndpointConfig.session = _session
+
+
+def _install_sparse_hstack() -> None:
+    from rasa.shared.nlu.training_data.features import Features
+
+    Features._combine_sparse_features = _combine_sparse_features
+
+
+def _install_event_classes() -> None:
+    from rasa.shared.core.events import Event
+
+    global _original_resolve_by_type
+    _original_resolve_by_type = Event.resolve_by_type
+    Event.resolve_by_type = staticmethod(_resolve_event_by_type)
+
+
+def _install_predict_step() -> None:
     from rasa.utils.tensorflow.models import RasaModel
 
-    if getattr(RemoteAction._validate_action_result, "__module__", "") == __name__:
-        return True
-    if not all(callable(getattr(owner, name, None)) for owner, name in (
-        (RemoteAction, "action_response_format_spec"), (EndpointConfig, "session"),
-        (Features, "_combine_sparse_features"), (Event, "resolve_by_type"), (RasaModel, "_rasa_predict"),
-        (RasaModel, "_dynamic_signature"), (RasaModel, "load"),
-    )) or not _concrete_functions_call_flat():
-        log.warning("Rasa's RemoteAction, EndpointConfig, Features, Event or RasaModel changed, or TensorFlow's "
-                    "ConcreteFunction; the speed-ups are left out")
-        return False
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    EndpointConfig.session = _session  # type: ignore[method-assign,assignment]
-    Features._combine_sparse_features = _combine_sparse_features  # type: ignore[method-assign]
-    global _original_resolve_by_type
-    if _original_resolve_by_type is None:
-        _original_resolve_by_type = Event.resolve_by_type
-    Event.resolve_by_type = staticmethod(_resolve_event_by_type)  # type: ignore[method-assign,assignment]
     global _original_rasa_predict
-    if _original_rasa_predict is None:
-        _original_rasa_predict = RasaModel._rasa_predict
-    RasaModel._rasa_predict = _rasa_predict  # type: ignore[method-assign]
+    _original_rasa_predict = RasaModel._rasa_predict
+    RasaModel._rasa_predict = _rasa_predict
+
+
+def _install_load_without_training() -> None:
+    from rasa.utils.tensorflow.models import RasaModel
+
     global _original_load
-    if _original_load is None:
-        _original_load = RasaModel.__dict__["load"]
-    RasaModel.load = classmethod(_load)  # type: ignore[method-assign,assignment]
-    return True
+    _original_load = RasaModel.__dict__["load"]
+    RasaModel.load = classmethod(_load)
 
 
-def _concrete_functions_call_flat() -> bool:
-    """TensorFlow 2.12's ConcreteFunction._call_flat(args, captured_inputs), which FastPredictStep calls."""
-    import inspect
+_MONOMORPHIC = "tensorflow.python.eager.polymorphic_function.monomorphic_function"
 
-    from tensorflow.python.eager.polymorphic_function.monomorphic_function import ConcreteFunction
+PATCHES: tuple[Patch, ...] = (
+    Patch("action_schema", {
+        "rasa.core.actions.action:RemoteAction._validate_action_result": "f8cdb4be68123961",
+        "rasa.core.actions.action:RemoteAction.action_response_format_spec": "091b74aa3738d126",
+    }, _install_action_schema),
+    Patch("action_session", {
+        "rasa.utils.endpoints:EndpointConfig.session": "e55aa13d9d4fb4bc",
+        "rasa.utils.endpoints:EndpointConfig.request": "ccdb778aed8208e2",
+    }, _install_action_session),
+    Patch("sparse_hstack", {
+        "rasa.shared.nlu.training_data.features:Features._combine_sparse_features": "9837d864e5983243",
+    }, _install_sparse_hstack),
+    Patch("event_classes", {
+        "rasa.shared.core.events:Event.resolve_by_type": "b5cf570fa7f286c7",
+    }, _install_event_classes),
+    Patch("predict_step", {
+        "rasa.utils.tensorflow.models:RasaModel._rasa_predict": "7f745b0f9cb647c9",
+        "rasa.utils.tensorflow.models:RasaModel._dynamic_signature": "60490a3a5493f782",
+        f"{_MONOMORPHIC}:ConcreteFunction._call_flat": "227de9e319ab2b74",
+    }, _install_predict_step, uses_tensorflow=True),
+    Patch("load_without_training", {
+        "rasa.utils.tensorflow.models:RasaModel.load": "84fd81c0fdd01a80",
+        "rasa.utils.tensorflow.models:RasaModel.run_inference": "e628d03665d82d9d",
+    }, _install_load_without_training, uses_tensorflow=True),
+)
+PATCH_NAMES = tuple(patch.name for patch in PATCHES)
 
-    call_flat = getattr(ConcreteFunction, "_call_flat", None)
-    if call_flat is None:
+def installed(patch: Patch) -> bool:
+    """Whether the function this patch replaces is ours now (so a second apply() leaves it alone)."""
+    try:
+        return getattr(_target(next(iter(patch.fingerprints))), "__module__", "") == __name__
+    except (ImportError, AttributeError, KeyError):
         return False
-    return list(inspect.signature(call_flat).parameters)[:3] == ["self", "args", "captured_inputs"]
+
+
+def selected(setting: str | None) -> tuple[str, ...]:
+    """The patch names a PERHEOPAS_RASA_SPEEDUPS value turns on: unset, "on" or "all" all of them; "off" none."""
+    value = (setting or "on").strip().lower()
+    if value in ("on", "all", "1", "true", "yes"):
+        return PATCH_NAMES
+    if value in ("off", "none", "0", "false", "no"):
+        return ()
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    unknown = sorted(set(names) - set(PATCH_NAMES))
+    if unknown:
+        log.warning("%s names unknown speed-ups %s; known: %s", ENV_SWITCH, unknown, ", ".join(PATCH_NAMES))
+    return tuple(name for name in PATCH_NAMES if name in names)
+
+
+def _versions_differ(patch: Patch) -> str | None:
+    import rasa
+
+    if rasa.__version__ != RASA_VERSION:
+        return f"Rasa is {rasa.__version__}, not {RASA_VERSION}"
+    if patch.uses_tensorflow:
+        import tensorflow as tf
+
+        if not tf.__version__.startswith(TENSORFLOW_VERSIONS):
+            return f"TensorFlow is {tf.__version__}, not {' or '.join(v + 'x' for v in TENSORFLOW_VERSIONS)}"
+    return None
+
+
+def _fingerprints_differ(patch: Patch) -> str | None:
+    for path, expected in patch.fingerprints.items():
+        try:
+            found = fingerprint(path)
+        except (ImportError, AttributeError, KeyError, TypeError, OSError) as error:
+            return f"{path} is gone ({type(error).__name__}: {error})"
+        if found != expected:
+            return f"{path} changed (fingerprint {found}, made for {expected})"
+    return None
+
+
+def apply(setting: str | None = None) -> dict[str, str]:
+    """Install the selected speed-ups once per process; returns each patch's outcome: "applied", "off" or why
+    it was skipped. `setting` defaults to the PERHEOPAS_RASA_SPEEDUPS environment variable."""
+    wanted = selected(os.environ.get(ENV_SWITCH) if setting is None else setting)
+    outcomes: dict[str, str] = {}
+    for patch in PATCHES:
+        if installed(patch):
+            outcomes[patch.name] = "applied"
+            continue
+        if patch.name not in wanted:
+            outcomes[patch.name] = "off"
+            continue
+        reason = _versions_differ(patch) or _fingerprints_differ(patch)
+        if reason:
+            log.warning("Rasa speed-up %s skipped: %s. Rasa runs as it is, only slower; review the patch in %s.",
+                        patch.name, reason, __name__)
+            outcomes[patch.name] = f"skipped: {reason}"
+            continue
+        patch.install()
+        outcomes[patch.name] = "applied"
+    log.info("Rasa speed-ups: %s", ", ".join(f"{name} {outcome.split(':')[0]}" for name, outcome in outcomes.items()))
+    return outcomes

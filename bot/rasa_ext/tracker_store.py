@@ -4,8 +4,11 @@ Configured in endpoints.yml as `type: bot.rasa_ext.tracker_store.AnonymizingTrac
 its structure (intents, actions, slot names) so Rasa can carry on, but user text, bot text, entity values, slot
 values and metadata pass through bot.safety.redact first. The running turn still sees the real values in memory, so a
 form may use a phone number in the same turn it is given; what is read back in a later turn is redacted.
-Creating the store also puts a redacting filter on the Rasa process's log handlers (bot.safety.redact) and applies
-bot.rasa_ext.speedups.
+Creating the store also puts a redacting filter on the Rasa process's log handlers (bot.safety.redact).
+
+The store fails loudly: Rasa 3.6 quietly serves from memory when a custom store's constructor raises ImportError
+or AttributeError, which would lose every conversation at a restart and break the gateway's fail-over between
+Rasa processes. So those errors leave the constructor as TrackerStoreError, which stops Rasa's start-up.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import Engine
 
-from bot.rasa_ext import speedups as rasa_speedups
 from bot.safety.redact import install_log_redaction, redact_bot_text, redact_data, redact_text
 
 log = logging.getLogger("perheopas.tracker_store")
@@ -102,12 +104,18 @@ def _pooled_sqlite_engine(url: Any) -> Engine:
     return engine
 
 
+class TrackerStoreError(RuntimeError):
+    """The conversation store cannot be made; Rasa must not start without it (it would fall back to memory)."""
+
+
 class AnonymizingTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that stores and streams only redacted events.
 
     `db` may be a file path with `dialect: sqlite` (the default set-up) or a full SQLAlchemy URL such as
     `postgresql://perheopas@db:5432/perheopas_tracker`, so one environment variable can switch the store.
     """
+
+    engine: Engine
 
     def __init__(
         self,
@@ -123,6 +131,20 @@ class AnonymizingTrackerStore(SQLTrackerStore):
         query: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        try:
+            self._connect(domain, dialect, host, port, db, username, password, event_broker, login_db, query, **kwargs)
+            # This store is the one piece of ours that Rasa's process always loads at start-up, after its logging:
+            # Rasa's error logs can quote a whole tracker (an action server's 500 reply echoes its request).
+            install_log_redaction()
+        except (ImportError, AttributeError) as error:
+            raise TrackerStoreError(
+                f"The anonymising tracker store cannot start ({type(error).__name__}: {error}); Rasa would fall "
+                "back to an in-memory store and lose conversations, so it stops instead"
+            ) from error
+
+    def _connect(self, domain: Domain | None, dialect: str, host: str | None, port: int | None, db: str,
+                 username: str | None, password: str | None, event_broker: EventBroker | None,
+                 login_db: str | None, query: dict[str, Any] | None, **kwargs: Any) -> None:
         if db and "://" in db and not host:
             host = db  # SQLTrackerStore uses a host that holds "://" as the complete URL.
         super().__init__(
@@ -134,11 +156,6 @@ class AnonymizingTrackerStore(SQLTrackerStore):
             self.engine = _pooled_sqlite_engine(self.engine.url)
             self.sessionmaker = sqlalchemy.orm.sessionmaker(bind=self.engine)
         self._prepare_statements()
-        # This store is the one piece of ours that Rasa's process always loads at start-up, after its logging:
-        # Rasa's error logs can quote a whole tracker (an action server's 500 reply echoes its request), and
-        # Rasa re-validates a JSON schema on every action call (bot/rasa_ext/speedups.py).
-        install_log_redaction()
-        rasa_speedups.apply()
 
     def _prepare_statements(self) -> None:
         """The latest session's events (what SQLTrackerStore._event_query selects), as Core statements built once.

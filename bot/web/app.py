@@ -165,7 +165,7 @@ async def callback_api(request: web.Request) -> web.Response:
     body = await _json_body(request)
     if body is None:
         return web.json_response({"error": "bad_json"}, status=400)
-    lang = body.get("lang") if body.get("lang") in LANGUAGES else "fi"
+    lang = str(body["lang"]) if body.get("lang") in LANGUAGES else "fi"
     texts = ui_texts(lang)
     session_id = str(body.get("session", ""))
     if not SESSION_ID.match(session_id):
@@ -212,7 +212,8 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     database.close()
 
 
-async def _close_gateway(app: web.Application) -> None:
+async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
     await app[GATEWAY_KEY].close()
 
 
@@ -227,7 +228,7 @@ def create_app(rasa_url: str, settings: WebSettings | None = None, engine: Engin
     app[CALLBACK_LIMITS_KEY] = (SlidingWindowLimiter(*CALLBACKS_PER_SESSION),
                                 SlidingWindowLimiter(*CALLBACKS_PER_CLIENT))
     app.cleanup_ctx.append(_database_ctx)
-    app.on_cleanup.append(_close_gateway)
+    app.cleanup_ctx.append(_gateway_ctx)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     app.router.add_get("/", chat_page)
     app.router.add_post("/api/chat", chat_api)
