@@ -51,6 +51,8 @@ HOSTILE = [
     "/restart", "/session_start", "/nlu_fallback", "//greet", "  /greet", "/violence_danger_now{\"x\": 1}",
     "/ask_more_places{\"results_offset\": 99}", "/EXTERNAL_reminder", "/affirm", "/\u200bgreet",
     "\u200b/greet", "\ufeff/greet", "\u202e/greet", "\x00/greet", "\n/greet",
+    "/ /bot_challenge", "/\n/bot_challenge", "/\u200b/bot_challenge", "/\t /\u2060/ bot_challenge",
+    "\u3000/bot_challenge", "/ / /inform{\"municipality\": \"Oulu\"}",
     # Control characters, terminal escapes, header injection
     "\x00", "\x00\x01\x02\x07\x08\x1b", "\x1b[31mpunainen\x1b[0m", "rivi\r\n\r\nHTTP/1.1 200 OK\r\nX: y",
     "\u2028\u2029", "\t\t\t", "\x7f\x80\x9f",

@@ -7,13 +7,16 @@ data with the real stack, then searches the tracker database and every log: zero
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -25,7 +28,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from rasa.shared.core.trackers import DialogueStateTracker
 from stack import REPO, Stack, running_stack
 
-from bot.rasa_ext.tracker_store import AnonymizingTrackerStore
+from bot.rasa_ext.tracker_store import USER_TEXT_PLACEHOLDER, AnonymizingTrackerStore
 from bot.safety.redact import contains_personal_data, redact_data, redact_text
 
 # --- Fictional personal data: made-up numbers, codes and addresses that belong to nobody. ---
@@ -49,6 +52,9 @@ NEEDLES = [
     "meikalainen", "maija.", "teppo.testaaja", "esimerkki",
     "131052-308", "308t", "010594y", "y9032", "020502a", "a902x",
     "1234 5600", "12345600000785", "0007 85",
+    # Free text no pattern recognises: a name, an address, a date of birth, digits spelled out or split up.
+    "Jarkko Vuorimaa", "Vuorimaa", "Kuusiluodontie", "14.3.1987", "nolla neljä nolla", "viisi kuusi seitsemän",
+    "ja sitten 7654321",
 ]
 
 REDACTION_CASES = [
@@ -71,6 +77,14 @@ REDACTION_CASES = [
     (f"tili {IBAN}", "5600", "tili"),
     (f"tili {IBAN_COMPACT}", IBAN_COMPACT, "tili"),
     ("DE89 3704 0044 0532 0130 00", "0532", ""),
+    # Shaped like a henkilötunnus, whatever its date or check character.
+    ("tunnus 320599-123X", "320599", "tunnus"),
+    ("tunnus 999999A999Z", "999999", "tunnus"),
+    ("väärin kirjoitettu 010190 - 123A", "010190", "kirjoitettu"),
+    ("vanha 311299+123Q ja uusi 010101X1234", "123Q", "uusi"),
+    # Phone numbers next to dates and times are still found.
+    ("soita 040 123 4567 klo 9.00-15.00", "123 4567", "klo 9.00-15.00"),
+    ("numero 0401234567, 1.12.2026", "0401234567", "1.12.2026"),
 ]
 
 KEPT_CASES = [
@@ -82,6 +96,11 @@ KEPT_CASES = [
     "on12 lasta ja koira",
     "Soita hätänumeroon 112.",
     "Lapsi on 0–3-vuotias, kello 12.30.",
+    # Dates and times are never taken for phone numbers.
+    "Tapaaminen 2026-11-24 klo 9:00-15:00.",
+    "Syntynyt 24/11/2026, laskettu aika 24-11-2026.",
+    "Ryhmä 12/2025 - 03/2026, ma 8.12. klo 9.00–15.00.",
+    "Auki 1.12.-24.12.2026 ja 27.12.2026 - 6.1.2027.",
 ]
 
 
@@ -181,7 +200,8 @@ async def test_tracker_store_writes_only_redacted_events(tmp_path: Path) -> None
     assert restored.get_slot("phone") == "[puhelinnumero]"
     assert restored.latest_message is not None
     assert restored.latest_message.intent.get("name") == "request_callback"
-    assert "[sähköposti]" in (restored.latest_message.text or "")
+    assert restored.latest_message.text == USER_TEXT_PLACEHOLDER  # nothing the person wrote is kept
+    assert "laita" not in raw and "tili" not in raw
 
     # A second save appends only the new events, once.
     restored.update(UserUttered("kiitos", intent={"name": "request_callback", "confidence": 1.0}))
@@ -321,7 +341,7 @@ async def test_purge_removes_old_conversations_from_the_live_tracker_store(tmp_p
         ts = (NOW - timedelta(days=age)).timestamp()
         tracker = DialogueStateTracker.from_events(sender, [
             ActionExecuted("action_listen", timestamp=ts),
-            UserUttered(f"muistiinpano-{sender} perhekahvilasta", timestamp=ts),
+            BotUttered(f"muistiinpano-{sender} perhekahvilasta", timestamp=ts),  # user texts are never stored
         ], slots=DOMAIN.slots)
         await store.save(tracker)
     done = _purge(tmp_path)
@@ -358,6 +378,9 @@ SCRIPT = [
     f"{PHONE_FI_COMPACT}",
     f"{EMAIL}",
     "mun mies lyö mua, soita 0401234567",
+    "Mieheni Jarkko Vuorimaa uhkailee minua, asumme Kuusiluodontie 9 B 12:ssa",
+    "olen syntynyt 14.3.1987 ja numero on nolla neljä nolla viisi kuusi seitsemän",
+    "040 ja sitten 7654321",
     "etsin perhekahvilaa Oulussa",
     "kiitos hei",
 ]
@@ -403,7 +426,7 @@ def test_no_personal_data_in_tracker_or_logs(privacy_stack: Stack) -> None:
         senders = {row[0] for row in conn.execute("SELECT DISTINCT sender_id FROM events")}
         user_texts = [row[0] for row in conn.execute("SELECT data FROM events WHERE type_name='user'")]
     assert session in senders and "privacy-direct-0001" in senders
-    assert any("[puhelinnumero]" in text for text in user_texts)
+    assert user_texts and all(json.loads(text)["text"] == USER_TEXT_PLACEHOLDER for text in user_texts)
 
     for path in tracker_files:
         hits = _hits(path.read_bytes().decode("utf-8", "replace"))
@@ -424,6 +447,40 @@ def test_logs_carry_no_message_text_at_info(privacy_stack: Stack) -> None:
     for word in ("Kvartsikello", "Zanzibar"):
         assert word not in log, "message text reached a log at INFO"
     assert re.search(r"ready in", log)
+
+
+def _send_and_hang_up(port: int, body: bytes) -> None:
+    """A request to Rasa's REST channel whose client leaves at once, as at a gateway timeout: Rasa cancels the turn."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: rasa\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        time.sleep(0.005)
+
+
+@pytest.mark.slow
+def test_no_message_text_in_any_log_when_turns_fail(privacy_stack: Stack) -> None:
+    """Cancelled turns, bad payloads and failing requests: Rasa logs those at ERROR with the message unless its
+    structured logs withhold texts (bot/rasa_ext/log_privacy.py)."""
+    marker = "Korallikalastaja Tuusniemellä"
+    rasa_port = int(privacy_stack.rasa_url.rsplit(":", 1)[1])
+    for round_ in range(4):
+        _send_and_hang_up(rasa_port, json.dumps({"sender": f"hangup-{round_}", "message": marker}).encode())
+        time.sleep(0.5)
+    bad_bodies: list[object] = [{"sender": "bad-1", "message": [marker]}, {"sender": ["x"], "message": marker},
+                                {"sender": "bad-3", "message": {"text": marker}}, f"{{'{marker}'"]
+    for body in bad_bodies:
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        for url in (f"{privacy_stack.rasa_url}/webhooks/rest/webhook", f"{privacy_stack.web_url}/api/chat"):
+            request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+            with contextlib.suppress(urllib.error.URLError, OSError):
+                urllib.request.urlopen(request, timeout=30).read()
+    _chat(privacy_stack, "privacy0session2" + "c" * 16, marker)
+    time.sleep(2)
+    workdir = Path(privacy_stack.env["PERHEOPAS_VAR"])
+    log = privacy_stack.log() + "".join(p.read_text(encoding="utf-8", errors="replace") for p in workdir.rglob("*.log"))
+    assert "rest.message.received" in log, "no turn was cancelled; the test did not test anything"
+    for word in ("Korallikalastaja", "Tuusniem"):
+        assert word not in log, "message text reached a log"
 
 
 async def test_tracker_store_reads_and_counts_the_latest_session_as_rasa_does(tmp_path: Path) -> None:
@@ -451,7 +508,7 @@ async def test_tracker_store_reads_and_counts_the_latest_session_as_rasa_does(tm
     with sqlite3.connect(tmp_path / "tracker.db") as conn:
         texts = [json.loads(row[0]).get("text") for row in conn.execute(
             "SELECT data FROM events WHERE sender_id='sessions' AND type_name='user' ORDER BY id")]
-    assert texts == ["ensimmäinen", "toinen", "kolmas"]
+    assert texts == ["ensimmäinen", "toinen", USER_TEXT_PLACEHOLDER]  # ours keeps no text; Rasa's kept two
     full = await store.retrieve_full_tracker("sessions")
     assert full is not None and len(full.events) == 9
 

@@ -531,3 +531,54 @@ def test_rasa_stops_rather_than_serve_from_memory(tmp_path: Path) -> None:
                               timeout=300)
     assert "TrackerStoreError" in done.stderr and "would fall back to an in-memory store" in done.stderr
     assert "Rasa server is up and running" not in done.stderr + done.stdout
+
+
+# --- Message texts withheld from Rasa's structured logs (bot/rasa_ext/log_privacy.py) ----------------------------
+
+
+def test_rasa_structured_log_events_keep_their_name_and_withhold_texts() -> None:
+    from bot.rasa_ext.log_privacy import WITHHELD, withhold_texts
+
+    event = {"event": "rest.message.received.failure", "level": "error", "text": "Mieheni Jari lyö minua",
+             "tracker_latest_message": {"text": "x"}, "rasa_events": ["a"], "len_extraction_events": 2,
+             "action_name": "action_search", "sender_id": "abc", "confidence": 0.5, "flag": None}
+    assert withhold_texts(None, "error", dict(event)) == {
+        **event, "text": WITHHELD, "tracker_latest_message": WITHHELD, "rasa_events": WITHHELD}
+
+
+def test_log_privacy_is_in_place_for_the_installed_rasa_and_fails_closed_when_it_changes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.utils import log_utils
+
+    from bot.rasa_ext import log_privacy
+
+    monkeypatch.setattr(log_utils, "_anonymizer", log_utils._anonymizer)
+    log_privacy.install()
+    assert log_utils._anonymizer is log_privacy.withhold_texts
+    monkeypatch.setattr(log_privacy, "CONFIGURE_FINGERPRINT", "0" * 16)
+    with pytest.raises(log_privacy.LogPrivacyError, match="withhold message texts"):
+        log_privacy.install()
+
+
+def test_rasa_is_not_started_when_its_logs_could_carry_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.rasa_ext import __main__ as entry
+    from bot.rasa_ext import log_privacy
+
+    monkeypatch.setattr(log_privacy, "CONFIGURE_FINGERPRINT", "0" * 16)
+    with pytest.raises(SystemExit, match="Rasa not started: .*configure_structlog changed"):
+        entry.main(["run", "--endpoints", str(REPO / "endpoints.yml")])
+
+
+def test_an_exception_in_a_structured_log_keeps_its_type_and_place_but_not_its_message_or_locals() -> None:
+    from bot.rasa_ext.log_privacy import withhold_texts
+
+    def receive(text: str) -> None:
+        raise TypeError(f"cannot handle {text}")
+
+    try:
+        receive("Mieheni Jari lyö minua")
+    except TypeError as error:
+        logged = withhold_texts(None, "exception", {"event": "rest.message.received.failure", "exc_info": error})
+    assert "exc_info" not in logged
+    assert logged["exception"].startswith("TypeError at test_rasa_speedups.py:")
+    assert " in receive <- " in logged["exception"] and "Jari" not in str(logged)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
 import re
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from html.parser import HTMLParser
@@ -283,3 +285,26 @@ async def test_storage_failure_is_told_honestly(engine: Engine, tmp_path: Path, 
 ])
 def test_callback_day_wording(today: date, due: date, lang: str, expected: str) -> None:
     assert callback_day_text(due, today, lang) == expected
+
+
+# aiohttp 3.9 (pinned by Rasa) lacks the fixes for request decompression bombs and multipart size limits; the app
+# refuses such bodies before any handler reads them (bot/web/hardening.py).
+@pytest.mark.parametrize("path", ["/api/chat", "/api/callback", "/staff/login"])
+@pytest.mark.parametrize(("headers", "body"), [
+    ({"Content-Type": "application/json", "Content-Encoding": "gzip"}, gzip.compress(b"{}" + b" " * 200_000)),
+    ({"Content-Type": "application/json", "Content-Encoding": "deflate"}, zlib.compress(b"{}")),
+    ({"Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": "br, gzip"}, b"x"),
+    ({"Content-Type": "multipart/form-data; boundary=b"},
+     b"--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n" + b"y" * 200_000 + b"\r\n--b--\r\n"),
+])
+async def test_compressed_and_multipart_bodies_are_refused(client: TestClient, path: str,
+                                                           headers: dict[str, str], body: bytes) -> None:
+    response = await client.post(path, data=body, headers=headers)
+    assert response.status == 415
+    assert (await response.json())["error"] == "unsupported_body"
+
+
+async def test_identity_encoding_is_read_as_usual(client: TestClient) -> None:
+    response = await client.post("/api/chat", data=b"not json",
+                                 headers={"Content-Type": "application/json", "Content-Encoding": "identity"})
+    assert response.status == 400

@@ -5,8 +5,9 @@ The stack (bot/ops/run.py) serves Rasa this way, and commands such as
     .venv/bin/python -m bot.rasa_ext test core --stories tests/stories --model models/perheopas.tar.gz
 
 load the model and predict as the served Rasa does. The speed-ups are applied here, once, before Rasa imports the
-model (bot/rasa_ext/speedups.py; PERHEOPAS_RASA_SPEEDUPS=off turns them off). Before serving, the tracker store that
-the endpoints file names must be importable: Rasa would otherwise serve from memory with one warning.
+model (bot/rasa_ext/speedups.py; PERHEOPAS_RASA_SPEEDUPS=off turns them off), and Rasa's structured logs are made to
+withhold message texts (bot/rasa_ext/log_privacy.py). Before serving, the tracker store that the endpoints file
+names must be importable: Rasa would otherwise serve from memory with one warning.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.rasa_ext import speedups
+from bot.rasa_ext import log_privacy, speedups
 
 DEFAULT_ENDPOINTS = "endpoints.yml"
 
@@ -61,11 +62,15 @@ def _log_to_stderr() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    _log_to_stderr()
+    try:
+        log_privacy.install()
+    except log_privacy.LogPrivacyError as error:
+        sys.exit(f"Rasa not started: {error}")
     if args[:1] == ["run"]:
         problem = tracker_store_problem(Path(_option(args, "--endpoints", DEFAULT_ENDPOINTS) or DEFAULT_ENDPOINTS))
         if problem:
             sys.exit(f"Rasa not started: {problem}. Rasa would serve from memory and lose conversations.")
+    _log_to_stderr()
     speedups.apply()
     from rasa.__main__ import main as rasa_main
 

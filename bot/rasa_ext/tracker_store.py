@@ -30,7 +30,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import Engine
 
-from bot.safety.redact import install_log_redaction, redact_bot_text, redact_data, redact_text
+from bot.safety.redact import STRUCTURAL_KEYS, install_log_redaction, redact_bot_text, redact_data, redact_text
 
 log = logging.getLogger("perheopas.tracker_store")
 
@@ -39,18 +39,27 @@ log = logging.getLogger("perheopas.tracker_store")
 # so their values are removed by slot name, and from every text stored in the same turn.
 NAME_SLOTS = frozenset({"cb_alias"})
 NAME_PLACEHOLDER = "[nimi]"
+#: What a stored user message says instead of its text. Nothing a person wrote is kept at rest: the conversation
+#: carries on from intents, entities and slots (the actions read only the message of the running turn, which Rasa
+#: holds in memory), so no pattern has to recognise names, addresses or spelled-out numbers in free text.
+USER_TEXT_PLACEHOLDER = "[viesti]"
 
 
 def redacted_event(event: Event, names: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The event as Rasa serialises it, with every non-structural string redacted and the given names removed."""
+    """The event as Rasa serialises it: a user's text replaced, every other non-structural string redacted and
+    the given names removed."""
     raw = event.as_dict()
+    if raw.get("event") == "user":
+        raw["text"] = USER_TEXT_PLACEHOLDER
+        if isinstance(raw.get("parse_data"), dict):
+            raw["parse_data"] = {**raw["parse_data"], "text": USER_TEXT_PLACEHOLDER}
     # The bot's texts go through the remembered redaction, except in a turn that named someone: its confirmation
     # echoes the name, which must not stay in memory.
     cached = raw.get("event") == "bot" and not names
     data: dict[str, Any] = redact_data(raw, redact=redact_bot_text if cached else redact_text)
     if data.get("event") == "slot" and data.get("name") in NAME_SLOTS and data.get("value"):
         data["value"] = NAME_PLACEHOLDER
-    return _remove_names(data, names) if names else data
+    return _remove_names(data, _name_patterns(names)) if names else data
 
 
 def names_in(events: list[Event]) -> frozenset[str]:
@@ -64,15 +73,20 @@ def names_in(events: list[Event]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _remove_names(node: Any, names: frozenset[str]) -> Any:
+def _name_patterns(names: frozenset[str]) -> re.Pattern[str]:
+    """The names as whole words: an alias "A" or "Ti" must not be cut out of "Mihin" or "soittaa"."""
+    alternatives = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def _remove_names(node: Any, pattern: re.Pattern[str]) -> Any:
+    """Names removed from the texts in an event, never from its structure (event type, slot and action names)."""
     if isinstance(node, str):
-        for name in names:
-            node = re.sub(re.escape(name), NAME_PLACEHOLDER, node, flags=re.IGNORECASE)
-        return node
+        return pattern.sub(NAME_PLACEHOLDER, node)
     if isinstance(node, dict):
-        return {key: _remove_names(value, names) for key, value in node.items()}
+        return {key: value if key in STRUCTURAL_KEYS else _remove_names(value, pattern) for key, value in node.items()}
     if isinstance(node, list):
-        return [_remove_names(value, names) for value in node]
+        return [_remove_names(value, pattern) for value in node]
     return node
 
 

@@ -39,6 +39,8 @@ class Rules:
 
     placeholders: Mapping[str, str]
     patterns: Mapping[str, tuple[re.Pattern[str], ...]]
+    #: Dates and times, set aside while the phone rules run.
+    not_phone: tuple[re.Pattern[str], ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -51,6 +53,7 @@ def rules() -> Rules:
             kind: tuple(re.compile(p, re.IGNORECASE | re.UNICODE) for p in data["patterns"].get(kind) or [])
             for kind in KINDS
         },
+        not_phone=tuple(re.compile(p, re.IGNORECASE) for p in data.get("not_phone") or []),
     )
 
 
@@ -92,10 +95,35 @@ def redact_text(text: str) -> str:
         placeholder = compiled.placeholders[kind]
         accept = _ACCEPT.get(kind)
         if kind == "phone":
+            text, set_aside = _set_aside(text, compiled.not_phone)
             text = _redact_phone_numbers(text, placeholder)
         for pattern in compiled.patterns[kind]:
             text = pattern.sub(_replacer(placeholder, accept), text)
+        if kind == "phone" and set_aside:
+            text = _put_back(text, set_aside)
     return text
+
+
+# Private-use characters stand in for set-aside spans: no rule matches them, and people do not type them.
+_PARK_BASE = 0xF0000
+_PARKED = re.compile("[\U000F0000-\U000FFFFD]")
+
+
+def _put_back(text: str, spans: list[str]) -> str:
+    return _PARKED.sub(lambda match: spans[ord(match.group(0)) - _PARK_BASE], text)
+
+
+def _set_aside(text: str, patterns: tuple[re.Pattern[str], ...]) -> tuple[str, list[str]]:
+    """The text with every span the patterns match replaced by one placeholder character, and those spans."""
+    spans: list[str] = []
+
+    def park(match: re.Match[str]) -> str:
+        spans.append(match.group(0))
+        return chr(_PARK_BASE + len(spans) - 1)
+
+    for pattern in patterns:
+        text = pattern.sub(park, text)
+    return text, spans
 
 
 def _replacer(placeholder: str, accept: Callable[[re.Match[str]], bool] | None) -> Callable[[re.Match[str]], str]:

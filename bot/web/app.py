@@ -33,6 +33,7 @@ from bot.web.common import (
 )
 from bot.web.contact_form import CONTACT_METHODS, TIME_WINDOWS, TOPICS, new_callback, validate_contact_form
 from bot.web.gateway import SESSION_ID, Gateway
+from bot.web.hardening import refuse_risky_bodies
 from bot.web.ratelimit import SlidingWindowLimiter
 from core import clock
 from core.settings import Ports
@@ -221,7 +222,8 @@ def create_app(rasa_url: str, settings: WebSettings | None = None, engine: Engin
                rasa_routing: str = "sticky") -> web.Application:
     """Build the app; the database engine comes from DATABASE_URL at start-up unless one is passed in."""
     # 64 kB is far above the chat's own limit; bigger bodies are refused before they are read.
-    app = web.Application(middlewares=[security_headers, staff.require_staff_session], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[security_headers, refuse_risky_bodies, staff.require_staff_session],
+                          client_max_size=64 * 1024)
     app[SETTINGS_KEY] = settings or WebSettings.from_env()
     app[DATABASE_KEY] = Database(engine=engine)
     app[GATEWAY_KEY] = Gateway(rasa_url, routing=rasa_routing)

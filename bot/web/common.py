@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ LANGUAGES = ("fi", "sv", "en")
 DEFAULT_QUICK_EXIT_URL = "https://yle.fi/saa"
 
 T = TypeVar("T")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -52,6 +54,8 @@ class WebSettings:
     cookie_secure: bool = True
     staff_session_hours: float = 8.0
     staff_idle_minutes: float = 30.0
+    # Reverse proxies whose X-Forwarded-For is believed (PERHEOPAS_TRUSTED_PROXIES); none by default.
+    trusted_proxies: tuple[IPNetwork, ...] = ()
 
     @classmethod
     def from_env(cls) -> WebSettings:
@@ -61,6 +65,8 @@ class WebSettings:
             cookie_secure=_flag("PERHEOPAS_COOKIE_SECURE", True),
             staff_session_hours=float(os.environ.get("PERHEOPAS_STAFF_SESSION_HOURS", "8")),
             staff_idle_minutes=float(os.environ.get("PERHEOPAS_STAFF_IDLE_MINUTES", "30")),
+            trusted_proxies=parse_networks(os.environ.get("PERHEOPAS_TRUSTED_PROXIES", ""),
+                                           "PERHEOPAS_TRUSTED_PROXIES"),
         )
 
 
@@ -131,5 +137,52 @@ def same_origin(request: web.Request) -> bool:
     return urlsplit(origin).netloc == request.host
 
 
+#: An IPv6 client is counted by its /64: one household or phone gets a whole /64 and may pick any address in it.
+IPV6_CLIENT_PREFIX = 64
+
+
+def parse_networks(value: str, setting: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated addresses or networks ("10.0.0.5, 10.1.0.0/16, ::1"); a clear error names the setting."""
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as error:
+            raise ValueError(f"{setting}: {item!r} is not an IP address or network") from error
+    return tuple(networks)
+
+
+def client_address(peer: str | None, forwarded_for: list[str], trusted: tuple[IPNetwork, ...]) -> str | None:
+    """The client's address: the peer's, unless the peer is a trusted proxy; then the nearest address in
+    X-Forwarded-For that is not a trusted proxy (a client can put anything in the header, so only what trusted
+    proxies appended counts)."""
+    hops = [peer or ""] + [hop.strip() for header in reversed(forwarded_for) for hop in reversed(header.split(","))]
+    for hop in hops:
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return hop or None  # not an address: a unix socket peer or a garbled header, counted as it is
+        if not any(address in network for network in trusted):
+            return str(address)
+    return hops[-1] or None  # every hop trusted: the farthest one
+
+
 def client_key(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """What per-client limits count: the client's address (behind trusted proxies, see client_address), an IPv6
+    address by its /64."""
+    settings = request.app.get(SETTINGS_KEY)
+    trusted = settings.trusted_proxies if settings is not None else ()
+    address = client_address(request.remote, request.headers.getall("X-Forwarded-For", []), trusted)
+    if address is None:
+        return "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(parsed)

@@ -28,12 +28,15 @@ MAX_TRACKED_SESSIONS = 50_000
 ROUTINGS = ("sticky", "round-robin")
 
 
+_LEADING_SLASHES = re.compile(r"^[\s/]+")  # "/ /intent", "/\n/intent" and "//intent" alike
+
+
 def clean_user_text(text: str) -> str:
     """Normalise typed text and defuse Rasa's `/intent{...}` shortcut so users cannot inject intents or slots."""
     text = unicodedata.normalize("NFC", text)
+    # Zero-width and other invisible characters become spaces, so they cannot hide a slash from the next step.
     text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
-    text = text.strip()
-    return text.lstrip("/").strip()
+    return _LEADING_SLASHES.sub("", text).strip()
 
 
 @dataclass
