@@ -48,7 +48,8 @@ from catalog.ptv import (
     iter_json_files,
     parse_file,
 )
-from catalog.topics import TOPICS_PATH, ClassifierInput, age_range, classify, fold, load_topics
+from catalog.topics import TOPICS_PATH, ClassifierInput, age_range, classify, load_topics
+from core.finnish import fold
 
 log = logging.getLogger(__name__)
 

@@ -34,8 +34,9 @@ from catalog.models import (
     ChannelTopic,
     Municipality,
 )
-from catalog.topics import fold, load_topics
+from catalog.topics import load_topics
 from core import clock
+from core.finnish import fold, search_stem
 
 MATCH_LOCAL = "local"
 MATCH_REGIONAL = "regional"
@@ -423,52 +424,6 @@ def crisis_services(session: Session, municipality: str | None, now: datetime | 
     return out
 
 
-# Case endings without diacritics, longest first; stripping one and a little more leaves a prefix that
-# inflected forms share despite consonant gradation ("erotilanteessa" and "erotilanne" → "erotilan…").
-_ENDINGS = (
-    "issa",
-    "illa",
-    "ista",
-    "ilta",
-    "ille",
-    "iksi",
-    "ssa",
-    "sta",
-    "lla",
-    "lta",
-    "lle",
-    "ksi",
-    "tta",
-    "ina",
-    "ita",
-    "ja",
-    "na",
-    "an",
-    "en",
-    "in",
-    "on",
-    "un",
-    "yn",
-    "ta",
-    "a",
-    "n",
-    "t",
-)
-
-
-def _stem(token: str) -> str:
-    """A crude Finnish search stem: "turvakotiin" → "turvakot", "sovittelua" → "sovittel"."""
-    for ending in _ENDINGS:
-        if token.endswith(ending) and len(token) - len(ending) >= 4:
-            token = token[: -len(ending)]
-            break
-    if len(token) >= 8:
-        return token[:-2]
-    if len(token) >= 6:
-        return token[:-1]
-    return token
-
-
 def search_text(
     session: Session,
     text: str,
@@ -500,7 +455,7 @@ def search_text(
             continue
         if any(token.startswith(word[:4]) for word in place_words) and place is not None:
             continue
-        stem = _stem(token)
+        stem = search_stem(token)
         if stem not in tokens:
             tokens.append(stem)
     if not tokens:
