@@ -15,8 +15,6 @@ from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
-
 from catalog.coords import tm35fin_to_wgs84
 from catalog.hours import EXCEPTIONAL, WEEKLY, HoursEntry, OpeningRange
 from catalog.models import (
@@ -31,6 +29,7 @@ from catalog.models import (
     SOURCE_PTV,
 )
 from core.clock import HELSINKI
+from core.phone import format_phone
 
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
 LANGS = ("fi", "sv", "en")
@@ -514,33 +513,6 @@ def _areas(item: Mapping[str, Any], ctx: _Ctx) -> tuple[str | None, list[Area]]:
 
 
 # --- phones --------------------------------------------------------------------------------------------
-
-
-def format_phone(prefix: str | None, number: str, service_number: bool = False) -> str:
-    """A Finnish national display form: keeps PTV's own spacing, else groups digits sensibly."""
-    number = number.strip()
-    national = number
-    if prefix and prefix.replace(" ", "") in ("+358", "358", "00358") and not number.startswith("0"):
-        national = "0" + number
-    elif prefix and prefix.replace(" ", "") not in ("+358", "358", "00358"):
-        return f"{prefix} {number}"
-    if " " in national or service_number or len(re.sub(r"\D", "", national)) <= 6:
-        return national
-    try:
-        parsed = phonenumbers.parse(national, "FI")
-    except phonenumbers.NumberParseException:
-        return national
-    if not phonenumbers.is_valid_number(parsed):
-        return national
-    digits = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "")
-    if digits.startswith("04") or digits.startswith("050"):
-        head = 4 if digits.startswith("045") and len(digits) == 11 else 3
-        rest = digits[head:]
-        return f"{digits[:head]} {rest[:3]} {rest[3:]}".strip()
-    if digits.startswith(("02", "03", "05", "06", "08", "09")) and len(digits) >= 8:
-        rest = digits[2:]
-        return f"{digits[:2]} {rest[: len(rest) - 4]} {rest[-4:]}"
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def _phones(item: Mapping[str, Any], key: str, ctx: _Ctx, warnings: list[str]) -> list[ParsedPhone]:
