@@ -39,6 +39,17 @@ from actions.parsing import (
     read_choice,
 )
 from bot.callbacks.office_hours import is_office_open
+from bot.callbacks.vocabulary import (
+    CONTACT_METHODS,
+    NO_CONTACT,
+    OTHER_TOPIC,
+    OWN_WINDOW,
+    SMS,
+    TIME_WINDOWS,
+    URGENCY_VALUES,
+    URGENT,
+    VIOLENCE_TOPIC,
+)
 from bot.safety.danger import detect_danger
 from core import phone
 from core.clock import now as clock_now
@@ -48,13 +59,6 @@ log = logging.getLogger(__name__)
 
 CALLBACK_FORM_REJECTS = frozenset({"cancel", "faq", "bot_challenge", "goodbye"})
 
-URGENT, LATER, URGENT_CALLBACK = "urgent", "later", "urgent_callback"
-URGENCY_VALUES = (URGENT, LATER, URGENT_CALLBACK)
-CONTACT_METHODS = ("call", "sms")
-CONTACT_NONE = "none"  # the person refused both a call and a message: no request, other ways to get help
-TIME_WINDOWS = ("morning", "afternoon", "any")
-OWN_WINDOW = "own"  # violence topic: the safe time in the person's own words (cb_safe_time)
-VIOLENCE_TOPIC = "lahisuhdevakivalta"
 MAX_SAFE_TIME_CHARS = 80
 NO_ALIAS = "-"
 PHONE_GIVEN = "given"  # the number itself never goes into a slot
@@ -125,7 +129,7 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         if urgency == URGENT:
             known = tracker.get_slot("municipality") or tracker.get_slot("municipality_skipped")
             return [] if known else ["municipality"]
-        if tracker.get_slot("cb_consent") is False or tracker.get_slot("cb_contact_method") == CONTACT_NONE:
+        if tracker.get_slot("cb_consent") is False or tracker.get_slot("cb_contact_method") == NO_CONTACT:
             return []
         if int(tracker.get_slot("cb_phone_tries") or 0) >= MAX_PHONE_TRIES:
             return []
@@ -154,7 +158,7 @@ class ValidateCallbackForm(SideSlotsFormValidation):
             emergency_first(dispatcher)
             events: dict[str, Any] = {slot: None}
             if tracker.get_slot("cb_topic") is None:
-                events["cb_topic"] = "lahisuhdevakivalta"
+                events["cb_topic"] = VIOLENCE_TOPIC
             if slot == "cb_urgency":
                 events["cb_urgency"] = URGENT
             return events
@@ -256,7 +260,7 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         if given in topics:
             return {"cb_topic": given}
         if intent.startswith(VIOLENCE_PREFIX):
-            return {"cb_topic": "lahisuhdevakivalta"}
+            return {"cb_topic": VIOLENCE_TOPIC}
         if from_intent is not None:
             return {"cb_topic": from_intent.callback_topic}
         if from_path is not None:
@@ -276,7 +280,7 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         if topic is None and (from_intent := need_for_intent(latest_intent(tracker))) is not None:
             topic = from_intent.callback_topic
         # Anything else the parent describes in their own words is "muu": staff read the topic, not the bot.
-        return {"cb_topic": topic or "muu"}
+        return {"cb_topic": topic or OTHER_TOPIC}
 
     async def extract_cb_contact_method(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> dict[str, Any]:
@@ -289,7 +293,7 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         if method:
             return {"cb_contact_method": method}
         if said.refused >= set(CONTACT_METHODS):
-            return {"cb_contact_method": CONTACT_NONE}  # "ei soittoa eikä viestiä": honoured (S9)
+            return {"cb_contact_method": NO_CONTACT}  # "ei soittoa eikä viestiä": honoured (S9)
         dispatcher.utter_message(text=render.text("callback.contact_method_retry"))
         return {"cb_contact_method": None}
 
@@ -370,7 +374,7 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         return self._phone_answer(dispatcher, tracker)
 
     def _phone_answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
-        check = phone.check_phone(latest_text(tracker), for_sms=tracker.get_slot("cb_contact_method") == "sms")
+        check = phone.check_phone(latest_text(tracker), for_sms=tracker.get_slot("cb_contact_method") == SMS)
         if check.ok:
             return {"cb_phone": PHONE_GIVEN}
         tries = int(tracker.get_slot("cb_phone_tries") or 0) + 1

@@ -25,19 +25,15 @@ from actions.actions import (
 )
 from actions.callback import (
     CALLBACK_SLOTS,
-    CONTACT_NONE,
     MAX_SAFE_TIME_CHARS,
     NO_ALIAS,
-    OWN_WINDOW,
     PHONE_GIVEN,
-    URGENT,
-    URGENT_CALLBACK,
-    VIOLENCE_TOPIC,
     callback_reset,
 )
 from actions.deps import session_factory
 from bot.callbacks.office_hours import callback_deadline, is_office_open, next_callback_day, next_office_opening
 from bot.callbacks.queue import NewCallback, create_callback
+from bot.callbacks.vocabulary import NO_CONTACT, OWN_WINDOW, SMS, URGENT, URGENT_CALLBACK, VIOLENCE_TOPIC
 from core import phone
 from core.clock import now as clock_now
 
@@ -89,7 +85,7 @@ class ActionAskCbTimeWindow(AskAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("cb_topic") != VIOLENCE_TOPIC:
             return await super().run(dispatcher, tracker, domain)
-        sms = tracker.get_slot("cb_contact_method") == "sms"
+        sms = tracker.get_slot("cb_contact_method") == SMS
         key = "callback.ask_safe_time_sms" if sms else "callback.ask_safe_time_call"
         dispatcher.utter_message(text=render.text(key), buttons=render.buttons("callback.safe_time_buttons"))
         return []
@@ -102,7 +98,7 @@ class ActionAskCbLeaveMessage(Action):
         return "action_ask_cb_leave_message"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        sms = tracker.get_slot("cb_contact_method") == "sms"
+        sms = tracker.get_slot("cb_contact_method") == SMS
         key = "callback.ask_leave_message_sms" if sms else "callback.ask_leave_message_call"
         if asked_again(tracker, "cb_leave_message"):
             key = "callback.ask_leave_message_again"
@@ -131,7 +127,7 @@ class ActionAskCbPhone(Action):
         return "action_ask_cb_phone"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        sms = tracker.get_slot("cb_contact_method") == "sms"
+        sms = tracker.get_slot("cb_contact_method") == SMS
         dispatcher.utter_message(text=render.text("callback.ask_phone_sms" if sms else "callback.ask_phone_call"))
         return []
 
@@ -169,7 +165,7 @@ class ActionSubmitCallback(Action):
                 records = lookup.urgent_services(session, slots["municipality"], now)
             utter(dispatcher, render.urgent_replies(records, now, STATIC_EMERGENCY_NUMBERS))
             return callback_reset()
-        if slots["cb_contact_method"] == CONTACT_NONE:
+        if slots["cb_contact_method"] == NO_CONTACT:
             # Neither a call nor a message: nothing is stored, and the person hears what else there is (S9).
             parts = [render.text("callback.no_contact_way")]
             if slots["cb_topic"] == VIOLENCE_TOPIC:
@@ -181,7 +177,7 @@ class ActionSubmitCallback(Action):
             dispatcher.utter_message(text=render.text("callback.consent_declined"), buttons=render.menu_buttons())
             return callback_reset()
         method = slots["cb_contact_method"]
-        check = phone.check_phone(latest_text(tracker), for_sms=method == "sms")
+        check = phone.check_phone(latest_text(tracker), for_sms=method == SMS)
         violence = slots["cb_topic"] == VIOLENCE_TOPIC
         needed = ("cb_topic", "cb_contact_method", "cb_time_window") + (("cb_leave_message",) if violence else ())
         complete = all(slots[name] is not None for name in needed)
@@ -209,7 +205,7 @@ class ActionSubmitCallback(Action):
             log.error("contact request could not be stored: %s", type(error).__name__)
             dispatcher.utter_message(text=render.text("callback.save_failed"))
             return callback_reset()
-        key = "callback.saved_sms" if method == "sms" else "callback.saved_call"
+        key = "callback.saved_sms" if method == SMS else "callback.saved_call"
         # The promise is the service's own (1–3 working days); the only day named is the last of those, which
         # office hours make certain. Never "huomenna": the queue decides which of the days it is (S9).
         confirmation = render.text(
@@ -219,7 +215,7 @@ class ActionSubmitCallback(Action):
         )
         parts = [confirmation]
         if violence:
-            parts.append(render.text("callback.saved_safety_sms" if method == "sms" else "callback.saved_safety_call"))
+            parts.append(render.text("callback.saved_safety_sms" if method == SMS else "callback.saved_safety_call"))
             parts.append(render.text("callback.saved_leave_message_yes" if slots["cb_leave_message"]
                                      else "callback.saved_leave_message_no"))
         if not is_office_open(now):

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from actions.parsing import load_yaml
+from bot.callbacks.vocabulary import TOPICS as CALLBACK_TOPICS
+from bot.callbacks.vocabulary import VIOLENCE_TOPIC
 
 MUNICIPALITY_REQUIRED = "required"
 MUNICIPALITY_OPTIONAL = "optional"
@@ -17,7 +19,6 @@ STYLE_VIOLENCE_OPTIONS = "violence_options"
 
 DEFAULT_NEED = "kohtaamispaikka"
 VIOLENCE_OPTIONS = "vv_options"
-CALLBACK_TOPICS = ("kohtaamispaikka", "eroauttaminen", "lahisuhdevakivalta", "muu")
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Need:
 
     @property
     def is_violence(self) -> bool:
-        return self.callback_topic == "lahisuhdevakivalta"
+        return self.callback_topic == VIOLENCE_TOPIC
 
 
 @lru_cache(maxsize=1)

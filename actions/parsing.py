@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from core.finnish import fold  # lower case without diacritics: "Tekstiviestillä" reads as "tekstiviestilla"
 
 DATA = Path(__file__).parent / "data"
 MAX_AGE_YEARS = 17
@@ -30,12 +31,6 @@ def load_yaml(name: str) -> dict[str, Any]:
 
 def answers() -> dict[str, Any]:
     return load_yaml("answers.yml")
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics, so "Tekstiviestillä" and "tekstiviestilla" read the same."""
-    text = unicodedata.normalize("NFKD", (text or "").lower())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 def matches_any(text: str, keywords: Iterable[str]) -> bool:

@@ -257,12 +257,12 @@ def weekly_text(hours: Sequence[HoursEntry], on: date) -> str | None:
         for run in _day_runs(days):
             per_run.setdefault(tuple(run), []).append(rng)
     merged: dict[tuple[OpeningRange, ...], list[tuple[int, ...]]] = {}
-    for run, ranges in per_run.items():
-        merged.setdefault(tuple(sorted(ranges, key=lambda r: (r.start, r.end))), []).append(run)
+    for day_run, run_ranges in per_run.items():
+        merged.setdefault(tuple(sorted(run_ranges, key=lambda r: (r.start, r.end))), []).append(day_run)
     parts = []
-    for ranges, runs in sorted(merged.items(), key=lambda item: (min(item[1])[0], item[0][0].start)):
+    for same_ranges, runs in sorted(merged.items(), key=lambda item: (min(item[1])[0], item[0][0].start)):
         runs.sort()
-        parts.append(f"{_runs_text(runs)} {' ja '.join(_range_text(r) for r in ranges)}")
+        parts.append(f"{_runs_text(runs)} {' ja '.join(_range_text(r) for r in same_ranges)}")
     text = ", ".join(parts)
     if all(h.reservation for h in active):
         text = f"ajanvarauksella {text}"

@@ -8,8 +8,8 @@ Everything returned comes from the catalogue; nothing is made up when a field is
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from catalog import display
 from catalog import municipalities as municipality_data
-from catalog.hours import ALWAYS_OPEN_FI, is_open, next_opening, notices, open_until, weekly_text
+from catalog.hours import is_open
 from catalog.models import (
     KIND_CHAT,
     KIND_LOCATION,
@@ -34,14 +34,35 @@ from catalog.models import (
     ChannelTopic,
     Municipality,
 )
-from catalog.topics import fold, load_topics
+from catalog.records import (
+    MATCH_LOCAL,
+    MATCH_NATIONAL,
+    MATCH_NEARBY,
+    MATCH_REGIONAL,
+    ServiceRecord,
+    build_records,
+)
+from catalog.topics import load_topics
 from core import clock
+from core.finnish import fold, search_stem
 
-MATCH_LOCAL = "local"
-MATCH_REGIONAL = "regional"
-MATCH_NEARBY = "nearby"
-MATCH_NATIONAL = "national"
-_MATCH_BY_RANK = (MATCH_LOCAL, MATCH_REGIONAL, MATCH_NEARBY, MATCH_NATIONAL)
+__all__ = [
+    "MATCH_LOCAL",
+    "MATCH_NATIONAL",
+    "MATCH_NEARBY",
+    "MATCH_REGIONAL",
+    "SEARCH_CANDIDATES",
+    "ResolvedMunicipality",
+    "ServiceRecord",
+    "UnknownMunicipalityError",
+    "UnknownTopicError",
+    "crisis_services",
+    "find_services",
+    "national_services",
+    "resolve",
+    "search_text",
+]
+
 _KIND_ORDER = {KIND_LOCATION: 0, KIND_PHONE: 1, KIND_CHAT: 2, KIND_WEB: 3}
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 SEARCH_CANDIDATES = 400
@@ -53,53 +74,6 @@ class UnknownTopicError(ValueError):
 
 class UnknownMunicipalityError(ValueError):
     """The text names no municipality the resolver or the catalogue knows."""
-
-
-@dataclass(frozen=True)
-class ServiceRecord:
-    """One channel of a service, ready to show. `match` says why it was returned (local/regional/nearby/national)."""
-
-    channel_id: str
-    service_name: str | None
-    channel_name: str
-    kind: str
-    scope: str
-    match: str
-    municipality: str | None
-    area: str | None
-    organisation: str | None
-    address: str | None
-    lat: float | None
-    lon: float | None
-    phones: tuple[tuple[str, str], ...]
-    url: str | None
-    email: str | None
-    languages: tuple[str, ...]
-    topics: tuple[str, ...]
-    description: str | None
-    hours_text: str | None
-    hours_notes: tuple[str, ...]
-    open_now: bool | None
-    open_until: datetime | None
-    next_opening: datetime | None
-    min_age: int | None
-    max_age: int | None
-    source: str
-    source_url: str | None
-    last_verified: date | None
-    is_example: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (datetimes and dates as ISO 8601 strings)."""
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, (datetime, date)):
-                data[key] = value.isoformat()
-        data["phones"] = [list(p) for p in self.phones]
-        data["languages"] = list(self.languages)
-        data["topics"] = list(self.topics)
-        data["hours_notes"] = list(self.hours_notes)
-        return data
 
 
 @dataclass(frozen=True)
@@ -290,57 +264,6 @@ def _candidates(
     return list(session.execute(stmt, params).all())
 
 
-def _record(row: Any, now: datetime) -> ServiceRecord:
-    decoded = display.decode(row.display_json)
-    hours = decoded.hours
-    today = now.astimezone(clock.HELSINKI).date()
-    open_flag: bool | None = None
-    until = upcoming = None
-    text = weekly_text(hours, today) if hours else None
-    if hours:
-        # No hours at all means "not known": open_now stays None rather than a guess.
-        open_flag = is_open(hours, now)
-        if open_flag:
-            until = None if text == ALWAYS_OPEN_FI else open_until(hours, now)
-        else:
-            upcoming = next_opening(hours, now)
-    return ServiceRecord(
-        channel_id=row.source_id,
-        service_name=row.service_name_fi,
-        channel_name=row.name_fi or row.name_sv or row.name_en or "",
-        kind=row.kind,
-        scope=row.scope,
-        match=_MATCH_BY_RANK[row.rank],
-        municipality=row.municipality_name,
-        area=row.area_name_fi,
-        organisation=row.organisation_name,
-        address=decoded.address,
-        lat=decoded.lat,
-        lon=decoded.lon,
-        phones=decoded.phones,
-        url=row.url,
-        email=row.email,
-        languages=decoded.languages,
-        topics=tuple(row.topic_list.split(",")) if row.topic_list else (),
-        description=row.short_description_fi,
-        hours_text=text,
-        hours_notes=tuple(notices(hours, today)) if hours else (),
-        open_now=open_flag,
-        open_until=until,
-        next_opening=upcoming,
-        min_age=row.min_age,
-        max_age=row.max_age,
-        source=row.source,
-        source_url=row.source_url,
-        last_verified=row.last_verified,
-        is_example=bool(row.is_example),
-    )
-
-
-def _build(rows: list[Any], now: datetime) -> list[ServiceRecord]:
-    return [_record(row, now) for row in rows]
-
-
 def _check_topic(topic: str) -> None:
     if topic not in load_topics().topics:
         raise UnknownTopicError(f"unknown topic {topic!r}; known: {', '.join(sorted(load_topics().topics))}")
@@ -381,13 +304,13 @@ def find_services(
         rows = _candidates(
             session, topic, place, age, language, include_nearby=include_nearby, limit=limit, offset=offset
         )
-        return _build(rows, now)
+        return build_records(rows, now)
     rows = [
         row
         for row in _candidates(session, topic, place, age, language, include_nearby=include_nearby)
         if (hours := display.decode(row.display_json).hours) and is_open(hours, open_at)
     ]
-    return _build(rows[offset : offset + limit], now)
+    return build_records(rows[offset : offset + limit], now)
 
 
 def national_services(
@@ -416,57 +339,11 @@ def crisis_services(session: Session, municipality: str | None, now: datetime | 
         rows = _candidates(session, step.topic, place, None, None, scopes=(step.scope,), kind=step.kind)
         if step.always_open:
             rows = [r for r in rows if any(h.always_open for h in display.decode(r.display_json).hours)]
-        for record in _build(rows, now):
+        for record in build_records(rows, now):
             if record.channel_id not in seen:
                 seen.add(record.channel_id)
                 out.append(record)
     return out
-
-
-# Case endings without diacritics, longest first; stripping one and a little more leaves a prefix that
-# inflected forms share despite consonant gradation ("erotilanteessa" and "erotilanne" → "erotilan…").
-_ENDINGS = (
-    "issa",
-    "illa",
-    "ista",
-    "ilta",
-    "ille",
-    "iksi",
-    "ssa",
-    "sta",
-    "lla",
-    "lta",
-    "lle",
-    "ksi",
-    "tta",
-    "ina",
-    "ita",
-    "ja",
-    "na",
-    "an",
-    "en",
-    "in",
-    "on",
-    "un",
-    "yn",
-    "ta",
-    "a",
-    "n",
-    "t",
-)
-
-
-def _stem(token: str) -> str:
-    """A crude Finnish search stem: "turvakotiin" → "turvakot", "sovittelua" → "sovittel"."""
-    for ending in _ENDINGS:
-        if token.endswith(ending) and len(token) - len(ending) >= 4:
-            token = token[: -len(ending)]
-            break
-    if len(token) >= 8:
-        return token[:-2]
-    if len(token) >= 6:
-        return token[:-1]
-    return token
 
 
 def search_text(
@@ -500,7 +377,7 @@ def search_text(
             continue
         if any(token.startswith(word[:4]) for word in place_words) and place is not None:
             continue
-        stem = _stem(token)
+        stem = search_stem(token)
         if stem not in tokens:
             tokens.append(stem)
     if not tokens:
@@ -527,11 +404,11 @@ def search_text(
 
     best = sorted(rows, key=score)[:limit]
     ranked = [_with_rank(row, place) for row in best]
-    return _build(ranked, now)
+    return build_records(ranked, now)
 
 
 class _Ranked:
-    """A result row with the `rank` attribute _record expects (free-text results have no SQL rank)."""
+    """A result row with the `rank` attribute record_from_row expects (free-text results have no SQL rank)."""
 
     def __init__(self, row: Any, rank: int):
         self._row = row

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,6 +12,7 @@ from typing import Any
 import yaml
 
 from catalog.models import KINDS, SCOPES
+from core.finnish import fold
 
 TOPICS_PATH = Path(__file__).resolve().parent / "data" / "topics.yml"
 
@@ -69,18 +69,6 @@ class ClassifierInput:
     names: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     terms: list[tuple[str, str, str | None]] = field(default_factory=list)
-
-
-_FOLD_TABLE = str.maketrans("äöåüéèáàâêëïîôûçñ", "aoaueeaaaeeiioucn")
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics (ä→a, ö→o, å→a): how users type when the keyboard is not Finnish."""
-    folded = text.lower().translate(_FOLD_TABLE)
-    if folded.isascii():
-        return folded
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _compile(patterns: Any, where: str) -> tuple[re.Pattern[str], ...]:

@@ -70,3 +70,10 @@ def test_nothing_but_the_entry_point_imports_the_web_app() -> None:
     importers = sorted(_module(p) for p in _sources()
                        if not _within(_module(p), ("bot.web",)) and any(_within(n, ("bot.web",)) for n in _imports(p)))
     assert importers == ["bot.__main__"]
+
+
+@pytest.mark.parametrize("path", _sources(), ids=lambda p: p.relative_to(REPO).as_posix())
+def test_no_module_is_over_the_line_limit(path: Path) -> None:
+    # A module that grows past this does more than one thing: split it along a seam (DESIGN.md layout).
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{lines} lines; at most {MAX_MODULE_LINES}: split the module"

@@ -6,9 +6,10 @@ import uuid
 
 from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text
 
+from bot.callbacks.vocabulary import CALLBACK_STATUSES
 from core.db import Base
 
-CALLBACK_STATUSES = ("new", "claimed", "done")
+__all__ = ["CALLBACK_STATUSES", "CallbackRequest", "StaffUser"]
 
 
 def _new_id() -> str:
@@ -23,7 +24,7 @@ class CallbackRequest(Base):
     id = Column(String(32), primary_key=True, default=_new_id)
     created_at = Column(DateTime(timezone=True), nullable=False)
     topic = Column(String(40), nullable=False)
-    contact_method = Column(String(10), nullable=False)  # "call" or "sms"
+    contact_method = Column(String(10), nullable=False)  # vocabulary.CONTACT_METHODS
     phone = Column(String(20), nullable=False)  # E.164, e.g. +358401234567
     time_window = Column(String(20), nullable=False)
     alias = Column(String(40))

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.callbacks.models import CALLBACK_STATUSES, CallbackRequest
+from bot.callbacks.models import CallbackRequest
+from bot.callbacks.vocabulary import CALLBACK_STATUSES
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.callbacks.office_hours import callback_deadline, format_day_fi, next_callback_day
 from bot.callbacks.queue import create_callback
+from bot.callbacks.vocabulary import CONTACT_METHODS, TIME_WINDOWS, TOPICS
 from bot.web import staff
 from bot.web.common import (
     DATABASE_KEY,
@@ -31,7 +32,7 @@ from bot.web.common import (
     ui_texts,
     web_texts,
 )
-from bot.web.contact_form import CONTACT_METHODS, TIME_WINDOWS, TOPICS, new_callback, validate_contact_form
+from bot.web.contact_form import new_callback, validate_contact_form
 from bot.web.gateway import SESSION_ID, Gateway
 from bot.web.hardening import refuse_risky_bodies
 from bot.web.ratelimit import SlidingWindowLimiter

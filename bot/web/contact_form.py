@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.callbacks.queue import NewCallback
+from bot.callbacks.vocabulary import CONTACT_METHODS, SMS, TIME_WINDOWS, TOPICS
 from core import phone as phones
 
-TOPICS = ("kohtaamispaikka", "eroauttaminen", "lahisuhdevakivalta", "muu")
-CONTACT_METHODS = ("call", "sms")
-TIME_WINDOWS = ("morning", "afternoon", "any")
 MAX_ALIAS_CHARS = 40
 MAX_MUNICIPALITY_CHARS = 60
 MAX_PHONE_INPUT_CHARS = 40
@@ -27,16 +25,6 @@ class FieldError:
 
     key: str
     values: tuple[tuple[str, object], ...] = ()
-
-
-def normalise_phone(raw: str, for_sms: bool) -> tuple[str | None, str | None]:
-    """(E.164 number, None) for a usable Finnish number (core.phone's rules), else (None, error key)."""
-    if len(raw) > MAX_PHONE_INPUT_CHARS:
-        return None, "err_phone"
-    check = phones.check_phone(raw, for_sms=for_sms)
-    if check.ok:
-        return check.e164, None
-    return None, "err_sms_mobile" if check.reason == phones.NOT_MOBILE else "err_phone"
 
 
 def _optional_name(value: Any, limit: int) -> tuple[str | None, FieldError | None]:
@@ -62,11 +50,12 @@ def validate_contact_form(body: dict[str, Any]) -> tuple[dict[str, Any] | None, 
         else:
             clean[field_name] = value
     phone_raw = body.get("phone")
-    phone, phone_error = normalise_phone(phone_raw if isinstance(phone_raw, str) else "",
-                                         for_sms=clean.get("contact_method") == "sms")
-    if phone_error:
-        errors["phone"] = FieldError(phone_error)
-    clean["phone"] = phone
+    # core.phone reads the number; only the error's wording is the form's own.
+    phone = phones.check_phone(phone_raw if isinstance(phone_raw, str) else "",
+                               for_sms=clean.get("contact_method") == SMS, max_chars=MAX_PHONE_INPUT_CHARS)
+    if not phone.ok:
+        errors["phone"] = FieldError("err_sms_mobile" if phone.reason == phones.NOT_MOBILE else "err_phone")
+    clean["phone"] = phone.e164
     clean["alias"], alias_error = _optional_name(body.get("alias"), MAX_ALIAS_CHARS)
     if alias_error:
         errors["alias"] = alias_error

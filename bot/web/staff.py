@@ -18,17 +18,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp_jinja2
-import phonenumbers
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.callbacks import staff_store
-from bot.callbacks.models import CALLBACK_STATUSES, CallbackRequest
+from bot.callbacks.models import CallbackRequest
 from bot.callbacks.queue import claim_callback, complete_callback, list_callbacks
+from bot.callbacks.vocabulary import CALL, CALLBACK_STATUSES, SMS, VIOLENCE_TOPIC
 from bot.web.common import DATABASE_KEY, SETTINGS_KEY, client_key, same_origin, ui_texts
 from bot.web.ratelimit import SlidingWindowLimiter
 from core import clock
+from core.phone import national_phone
 
 log = logging.getLogger("perheopas.staff")
 
@@ -63,9 +64,8 @@ FLASH = {
     "expired": "Istuntosi on päättynyt. Kirjaudu uudelleen.",
 }
 STATUS_LABELS = {"new": "Uudet", "claimed": "Hoidossa", "done": "Hoidetut"}
-METHOD_LABELS = {"call": "Soitto", "sms": "Tekstiviesti"}
+METHOD_LABELS = {CALL: "Soitto", SMS: "Tekstiviesti"}
 LANGUAGE_LABELS = {"fi": "suomi", "sv": "ruotsi", "en": "englanti"}
-VIOLENCE_TOPIC = "lahisuhdevakivalta"
 # S9: how staff contact a person who lives with violence. The bot promises exactly this before the request is
 # stored (callback.ask_leave_message_*, callback.saved_safety_* in actions/data/texts.yml): keep the two in step.
 SAFE_CONTACT_STEPS = (
@@ -112,14 +112,6 @@ def helsinki(moment: datetime | None, naive_is_utc: bool = False) -> str:
         moment = staff_store.as_utc(moment) if naive_is_utc else moment.replace(tzinfo=clock.HELSINKI)
     local = moment.astimezone(clock.HELSINKI)
     return f"{local.day}.{local.month}.{local.year} klo {local.hour}.{local.minute:02d}"
-
-
-def national_phone(e164: str) -> str:
-    """'+358401234567' → '040 1234567', as staff dial it; anything unparsable is shown as stored."""
-    try:
-        return phonenumbers.format_number(phonenumbers.parse(e164, "FI"), phonenumbers.PhoneNumberFormat.NATIONAL)
-    except phonenumbers.NumberParseException:
-        return e164
 
 
 def _staff_paths_public(path: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.phone import check_phone, last_digits, looks_like_phone, normalise_phone
+from core.phone import TOO_LONG, check_phone, last_digits, looks_like_phone, national_phone, normalise_phone
 
 
 @pytest.mark.parametrize("text, e164", [
@@ -44,3 +44,17 @@ def test_sms_needs_a_mobile() -> None:
 def test_helpers() -> None:
     assert looks_like_phone("040 12") and not looks_like_phone("Maija")
     assert last_digits("+358401234567") == "67"
+
+
+def test_a_form_field_refuses_long_input_rather_than_searching_it() -> None:
+    # The web form's phone field (max 40 characters): a number inside a long text is not read from it.
+    padded = "numero " + "x" * 40 + " 040 123 4567"
+    assert check_phone(padded, max_chars=40).reason == TOO_LONG
+    assert check_phone(padded).e164 == "+358401234567"
+    assert check_phone("040 123 4567", max_chars=40).e164 == "+358401234567"
+
+
+@pytest.mark.parametrize("e164, shown", [("+358401234567", "040 1234567"), ("+35891234567", "09 1234567"),
+                                         ("not a number", "not a number")])
+def test_staff_see_the_national_form(e164: str, shown: str) -> None:
+    assert national_phone(e164) == shown

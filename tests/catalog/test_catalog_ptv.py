@@ -10,7 +10,8 @@ import pytest
 from catalog_helpers import FIXTURE_DIR
 
 from catalog.hours import EXCEPTIONAL, WEEKLY
-from catalog.ptv import ParsedChannel, ParsedService, PTVFormatError, format_phone, parse_item, read_items
+from catalog.ptv import ParsedChannel, ParsedService, PTVFormatError, parse_item, read_items
+from core.phone import format_phone
 
 
 def load(name: str) -> list[ParsedService | ParsedChannel]:

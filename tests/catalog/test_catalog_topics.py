@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.topics import ClassifierInput, TopicConfigError, age_range, classify, fold, load_topics, parse_config
+from catalog.topics import ClassifierInput, TopicConfigError, age_range, classify, load_topics, parse_config
+from core.finnish import fold
 
 
 def topics_for(

@@ -15,26 +15,12 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import RESPONSE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from core.finnish import VOIKKO, VoikkoUnavailableError
 
-class VoikkoUnavailableError(RuntimeError):
-    """Raised when libvoikko or its Finnish dictionary is missing; a model trained on lemmas must not run without."""
+__all__ = ["VoikkoTokenizer", "VoikkoUnavailableError", "lemmatize"]
+
 
 _PARTICIPLE_VERB = re.compile(r"^\+[^(+]*\(([^)]+)\)")  # "+lyö(lyödä)+n+yt(+yt)" -> lyödä
-
-
-@lru_cache(maxsize=1)
-def _voikko() -> Any:
-    """One shared Voikko handle per process: opening the dictionary costs ~50 ms."""
-    try:
-        import libvoikko
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise VoikkoUnavailableError("PyPI package 'libvoikko' is missing") from error
-    try:
-        return libvoikko.Voikko("fi")
-    except OSError as error:  # pragma: no cover - depends on the environment
-        raise VoikkoUnavailableError(
-            "libvoikko cannot open a Finnish dictionary; install Debian packages libvoikko1 and voikko-fi"
-        ) from error
 
 
 @lru_cache(maxsize=50_000)
@@ -47,7 +33,7 @@ def lemmatize(word: str) -> str:
     lowered = word.lower()
     if not word or not any(ch.isalpha() for ch in word):
         return lowered
-    analyses = _voikko().analyze(word)
+    analyses = VOIKKO.analyze(word)
     if not analyses:
         return lowered
     # Voikko lists the most common reading first; picking it is good enough for bag-of-words features.
@@ -70,7 +56,7 @@ class VoikkoTokenizer(WhitespaceTokenizer):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        _voikko()  # fail at load time, not on the first message
+        VOIKKO.require()  # a model trained on lemmas must not run without them: fail at load, not on a message
 
     @classmethod
     def create(
