@@ -97,7 +97,7 @@ node_modules/.installed: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: sysdeps-test setup node_modules/.installed lint
+test: sysdeps-test setup node_modules/.installed static
 	@$(PY) -m pytest -q -p no:cacheprovider
 
 # The fast loop: what a developer runs before each commit. Needs no trained model and no servers.

@@ -38,14 +38,27 @@ def main(argv: list[str] | None = None) -> int:
                          help="days after handling (default: PERHEOPAS_CALLBACK_RETENTION_DAYS or 30)")
     p_purge.add_argument("--conversations-days", type=int, default=None,
                          help="days after the last message (default: PERHEOPAS_CONVERSATION_RETENTION_DAYS or 30)")
+    p_purge.add_argument("--callbacks-max-days", type=int, default=None,
+                         help="days after it was made that any contact request goes, whatever its status "
+                              "(default: PERHEOPAS_CALLBACK_MAX_DAYS or 90)")
 
     p_staff = sub.add_parser("staff", help="staff console users")
     staff_sub = p_staff.add_subparsers(dest="staff_command", required=True)
     p_add = staff_sub.add_parser("add-user", help="create a staff user; the password is read from stdin")
     p_add.add_argument("name")
     p_add.add_argument("--replace", action="store_true", help="set a new password for an existing user")
+    p_reset = staff_sub.add_parser("reset-2fa", help="forget a user's second factor; they enrol again at log-in")
+    p_reset.add_argument("name")
+    p_disable = staff_sub.add_parser("disable-user", help="stop a user from logging in and end their sessions")
+    p_disable.add_argument("name")
 
     args = parser.parse_args(argv)
+    if args.command != "train":
+        # Databases, their journals and logs under var/ (also those Rasa and the action server create as our
+        # children) hold personal data: 0600. Training only writes the model and its own log, made 0600 itself.
+        from core.settings import keep_new_files_private
+
+        keep_new_files_private()
 
     if args.command == "run":
         from bot.ops.run import main as run_main
@@ -78,11 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "purge":
         from bot.ops.purge import purge_command
 
-        return purge_command(args.callbacks_days, args.conversations_days)
+        return purge_command(args.callbacks_days, args.conversations_days, args.callbacks_max_days)
     if args.command == "staff":
-        from bot.ops.staff_cli import add_user_command
+        from bot.ops import staff_cli
 
-        return add_user_command(args.name, replace=args.replace)
+        if args.staff_command == "reset-2fa":
+            return staff_cli.reset_2fa_command(args.name)
+        if args.staff_command == "disable-user":
+            return staff_cli.disable_user_command(args.name)
+        return staff_cli.add_user_command(args.name, replace=args.replace)
     parser.error(f"unknown command {args.command}")
     return 2
 

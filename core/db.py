@@ -39,7 +39,7 @@ def database_url() -> str:
     if url:
         return url
     var = REPO_ROOT / "var"
-    var.mkdir(parents=True, exist_ok=True)
+    var.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{var / 'perheopas.db'}"
 
 
@@ -54,7 +54,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+            if not Path(database).exists():
+                os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         in_memory = database in ("", ":memory:")

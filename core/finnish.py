@@ -148,7 +148,7 @@ class Voikko:
 
     def _open(self) -> tuple[Any, str | None]:
         try:
-            import libvoikko  # type: ignore[import-untyped]
+            import libvoikko
         except ImportError:
             return None, "PyPI package 'libvoikko' is missing"
         try:

@@ -59,8 +59,22 @@ class Ports:
 def var_dir() -> Path:
     """Runtime state (databases, logs, generated config) lives here and is git-ignored."""
     path = Path(os.environ.get("PERHEOPAS_VAR", REPO_ROOT / "var"))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
+
+
+# Files under var/ hold phone numbers, staff accounts and conversations: readable by the service's user only.
+PRIVATE_UMASK = 0o077
+
+
+def keep_new_files_private() -> None:
+    """Make every file this process and its children create (databases, journals, logs) 0600, folders 0700."""
+    os.umask(PRIVATE_UMASK)
+
+
+def private_opener(path: str, flags: int) -> int:
+    """An `open(..., opener=)` that creates the file 0600 whatever the umask."""
+    return os.open(path, flags, 0o600)
 
 
 # TensorFlow's own thread pools, per Rasa process while it serves. One thread each: a turn runs small models one

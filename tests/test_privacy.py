@@ -247,8 +247,11 @@ def _make_app_db(path: Path) -> None:
         # (id, status, created days ago, done days ago)
         ("done_old", "done", 45, 31),
         ("done_recent", "done", 20, 10),
-        ("new_old", "new", 90, None),
-        ("claimed_old", "claimed", 90, None),
+        ("new_old", "new", 60, None),
+        ("claimed_old", "claimed", 60, None),
+        # Past the hard maximum age (90 days by default), whatever the status.
+        ("new_expired", "new", 95, None),
+        ("claimed_expired", "claimed", 91, None),
     ]
     with engine.begin() as conn:
         for rid, status, created, done in rows:
@@ -285,6 +288,7 @@ def _purge(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> sub
     })
     full_env.pop("PERHEOPAS_CALLBACK_RETENTION_DAYS", None)
     full_env.pop("PERHEOPAS_CONVERSATION_RETENTION_DAYS", None)
+    full_env.pop("PERHEOPAS_CALLBACK_MAX_DAYS", None)
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "bot", "purge", *args], cwd=REPO, env=full_env,
                           capture_output=True, text=True, timeout=120)
@@ -303,9 +307,9 @@ def test_purge_defaults_to_30_days(tmp_path: Path) -> None:
     _make_tracker_db(tmp_path / "tracker.db")
     done = _purge(tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "Deleted 1 handled contact requests, 1 conversations (2 events)" in done.stdout
+    assert "Deleted 1 handled contact requests, 1 conversations (2 events), 2 contact requests older" in done.stdout
     callbacks, senders = _remaining(tmp_path)
-    # Unhandled requests stay however old they are: somebody still has to call.
+    # Unhandled requests stay until the hard maximum age (90 days), then go whatever their status.
     assert callbacks == {"done_recent", "new_old", "claimed_old"}
     # A conversation goes only when its last message is old.
     assert senders == {"talk_spanning", "talk_new"}
@@ -329,7 +333,7 @@ def test_purge_follows_perheopas_now(tmp_path: Path) -> None:
     done = _purge(tmp_path, env={"PERHEOPAS_NOW": earlier})
     assert done.returncode == 0, done.stderr
     callbacks, senders = _remaining(tmp_path)
-    assert callbacks == {"done_old", "done_recent", "new_old", "claimed_old"}
+    assert callbacks == {"done_old", "done_recent", "new_old", "claimed_old", "new_expired", "claimed_expired"}
     assert senders == {"talk_old", "talk_spanning", "talk_new"}
 
 
@@ -363,6 +367,24 @@ def test_purge_without_a_tracker_database_yet(tmp_path: Path) -> None:
 def test_purge_refuses_negative_days(tmp_path: Path) -> None:
     _make_app_db(tmp_path / "app.db")
     assert _purge(tmp_path, "--callbacks-days", "-1").returncode == 2
+    assert _purge(tmp_path, "--callbacks-max-days", "0").returncode == 2
+    bad = _purge(tmp_path, env={"PERHEOPAS_CALLBACK_MAX_DAYS": "kolme kuukautta"})
+    assert bad.returncode == 2 and "PERHEOPAS_CALLBACK_MAX_DAYS" in bad.stderr
+
+
+def test_purge_deletes_requests_past_the_maximum_age_in_every_status(tmp_path: Path) -> None:
+    _make_app_db(tmp_path / "app.db")
+    _make_tracker_db(tmp_path / "tracker.db")
+    done = _purge(tmp_path, env={"PERHEOPAS_CALLBACK_MAX_DAYS": "50"})
+    assert done.returncode == 0, done.stderr
+    assert _remaining(tmp_path)[0] == {"done_recent"}
+    _make_app_db(tmp_path / "again.db")
+    done = _purge(tmp_path, "--callbacks-max-days", "92",
+                  env={"DATABASE_URL": f"sqlite:///{tmp_path / 'again.db'}"})
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "again.db") as conn:
+        assert {row[0] for row in conn.execute("SELECT id FROM callback_requests")} == {
+            "done_recent", "new_old", "claimed_old", "claimed_expired"}
 
 
 # --- End to end: a conversation full of fictional personal data through the real stack ---

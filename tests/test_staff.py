@@ -1,4 +1,7 @@
-"""The staff console: log-in, sessions, CSRF, rate limiting, the queue, claims, notes and the audit log."""
+"""The staff console: log-in, sessions, CSRF, rate limiting, the queue, claims, notes and the audit log.
+
+The second factor itself (enrolment, codes, replay, lock-out) is tested in tests/test_staff_2fa.py.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pyotp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -27,6 +31,8 @@ from bot.web.staff import PUBLIC_STAFF_PATHS, SAFE_CONTACT_STEPS, cookie_names
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "kahvi-ja-pulla-2025"
+# Fictional users' TOTP secrets, enrolled directly in the fixture so most tests skip the enrolment pages.
+TOTP_SECRETS = {"aino": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "eero": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"}
 # Routes anyone may reach: the chat, its two APIs, static files, the health check and the log-in page.
 PUBLIC_ROUTES = {"/", "/api/chat", "/api/callback", "/health", "/static"} | set(PUBLIC_STAFF_PATHS)
 
@@ -36,7 +42,9 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_test_engine(tmp_path)
     with session(engine) as db:
         for name in ("aino", "eero"):
-            staff_store.add_user(db, name, PASSWORD, staff_store.utc_now())
+            user, _ = staff_store.add_user(db, name, PASSWORD, staff_store.utc_now())
+            user.totp_secret = TOTP_SECRETS[name]
+        db.commit()
     yield engine
     engine.dispose()
 
@@ -47,13 +55,23 @@ async def client(engine: Engine) -> AsyncIterator[TestClient]:
         yield c
 
 
-async def login(client: TestClient, username: str = "aino", password: str = PASSWORD) -> str:
-    """Log in and return the CSRF token of the new session's pages."""
+def current_code(username: str, steps_ahead: int = 0) -> str:
+    totp = pyotp.TOTP(TOTP_SECRETS[username])
+    return totp.at(datetime.now(timezone.utc), counter_offset=steps_ahead)
+
+
+async def login(client: TestClient, username: str = "aino", password: str = PASSWORD, steps_ahead: int = 0) -> str:
+    """Log in with the password and the current code; return the CSRF token of the new session's pages."""
     form = await client.get("/staff/login")
     token = csrf_from(await form.text())
     resp = await client.post("/staff/login", data={"username": username, "password": password, "csrf_token": token},
                              allow_redirects=False)
     assert resp.status == 303, await resp.text()
+    assert resp.headers["Location"] == "/staff/login/code"
+    code_token = csrf_from(await (await client.get("/staff/login/code")).text())
+    resp = await client.post("/staff/login/code", allow_redirects=False,
+                             data={"code": current_code(username, steps_ahead), "csrf_token": code_token})
+    assert resp.status == 303 and resp.headers["Location"] == "/staff", await resp.text()
     queue = await client.get("/staff")
     assert queue.status == 200
     return csrf_from(await queue.text())
@@ -119,8 +137,19 @@ async def test_login_sets_a_strict_httponly_expiring_cookie(engine: Engine) -> N
                                  cookies={login_cookie: token})
         assert resp.status == 303
         header = next(h for h in resp.headers.getall("Set-Cookie") if h.startswith("__Host-perheopas-staff="))
+        # The password alone opens a ten-minute pending session, good only for the code step.
+        for attribute in ("HttpOnly", "SameSite=Strict", "Secure", "Path=/", "Max-Age=600"):
+            assert attribute in header, header
+        pending = header.split(";")[0].split("=", 1)[1]
+        session_cookie = cookie_names(True)[0]
+        page = await client.get("/staff/login/code", cookies={session_cookie: pending})
+        resp = await client.post("/staff/login/code", allow_redirects=False, cookies={session_cookie: pending},
+                                 data={"code": current_code("aino"), "csrf_token": csrf_from(await page.text())})
+        assert resp.status == 303
+        header = next(h for h in resp.headers.getall("Set-Cookie") if h.startswith("__Host-perheopas-staff="))
         for attribute in ("HttpOnly", "SameSite=Strict", "Secure", "Path=/", "Max-Age=28800"):
             assert attribute in header, header
+        assert pending not in header, "the full session gets a new token"
 
 
 async def test_wrong_password_is_refused_and_audited(client: TestClient, engine: Engine) -> None:

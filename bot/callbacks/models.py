@@ -57,6 +57,10 @@ class StaffUser(Base):
     password_hash = Column(String(200), nullable=False)  # argon2id, PHC string format
     created_at = Column(DateTime(timezone=True), nullable=False)
     disabled = Column(Boolean, nullable=False, default=False)
+    # The TOTP second factor (RFC 6238, base32). NULL until the user has enrolled: the next log-in asks them to.
+    totp_secret = Column(String(64))
+    # The last 30-second time step whose code was accepted, so a code seen over a shoulder cannot be replayed.
+    totp_last_step = Column(Integer)
 
 
 class StaffSession(Base):
@@ -70,6 +74,10 @@ class StaffSession(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
     last_seen_at = Column(DateTime(timezone=True), nullable=False)
     expires_at = Column(DateTime(timezone=True), nullable=False)
+    # "full" opens the console; "pending" only proves the password and may do nothing but the second factor.
+    stage = Column(String(10), nullable=False, default="full", server_default="full")
+    # A pending session of a user without a second factor carries the secret being enrolled until it is confirmed.
+    enrol_secret = Column(String(64))
 
 
 class AuditLog(Base):

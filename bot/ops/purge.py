@@ -1,8 +1,9 @@
-"""Retention (safety rule S3): delete handled contact requests and old conversations on a schedule.
+"""Retention (safety rule S3): delete contact requests and old conversations on a schedule.
 
 `python -m bot purge` runs both. Handled (status "done") contact requests go N days after they were handled,
-conversations M days after their last event; both default to 30 days. Requests that are still new or claimed
-are never deleted here: somebody still has to call. Run it daily from cron or a systemd timer (README).
+conversations M days after their last event; both default to 30 days. Every contact request, in any status, goes
+at the latest PERHEOPAS_CALLBACK_MAX_DAYS (90) days after it was made: a request nobody handled in three months
+must not keep a phone number for ever. The staff console warns a week before. Run it daily (README).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, delete, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.callbacks import retention
 from bot.callbacks.models import CallbackRequest
 
 log = logging.getLogger("perheopas.purge")
@@ -41,6 +44,7 @@ class PurgeResult:
     callbacks_deleted: int
     conversations_deleted: int
     events_deleted: int
+    expired_deleted: int = 0
 
 
 def retention_days(env_name: str, default: int) -> int:
@@ -62,26 +66,32 @@ def tracker_database_url() -> str:
     return value if "://" in value else f"sqlite:///{value}"
 
 
-def purge_callbacks(session: Session, now: datetime, days: int) -> int:
-    """Delete contact requests handled more than `days` ago; returns how many went."""
-    # Times are compared in UTC: some writers store naive UTC in SQLite, and on PostgreSQL the zone is kept.
-    cutoff = (now - timedelta(days=days)).astimezone(timezone.utc)
-    handled_at = func.coalesce(CallbackRequest.done_at, CallbackRequest.created_at)
+def _delete_callbacks(session: Session, *conditions: Any) -> int:
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
         # Phone numbers would otherwise stay readable in the file's free pages until overwritten.
         session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
-    result = session.execute(
-        delete(CallbackRequest)
-        .where(CallbackRequest.status == "done", handled_at < cutoff)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(delete(CallbackRequest).where(*conditions).execution_options(synchronize_session=False))
     session.commit()
     deleted = int(result.rowcount or 0)
     if sqlite and deleted:
         session.connection().exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         session.commit()
     return deleted
+
+
+def purge_callbacks(session: Session, now: datetime, days: int) -> int:
+    """Delete contact requests handled more than `days` ago; returns how many went."""
+    # Times are compared in UTC: some writers store naive UTC in SQLite, and on PostgreSQL the zone is kept.
+    cutoff = (now - timedelta(days=days)).astimezone(timezone.utc)
+    handled_at = func.coalesce(CallbackRequest.done_at, CallbackRequest.created_at)
+    return _delete_callbacks(session, CallbackRequest.status == "done", handled_at < cutoff)
+
+
+def purge_expired_callbacks(session: Session, now: datetime, max_days: int) -> int:
+    """Delete every contact request, whatever its status, made more than `max_days` ago; returns how many went."""
+    cutoff = (now - timedelta(days=max_days)).astimezone(timezone.utc)
+    return _delete_callbacks(session, CallbackRequest.created_at < cutoff)
 
 
 def purge_conversations(engine: Engine, now: datetime, days: int) -> tuple[int, int]:
@@ -111,7 +121,7 @@ def purge_conversations(engine: Engine, now: datetime, days: int) -> tuple[int, 
 
 
 def run_purge(callback_days: int | None = None, conversation_days: int | None = None,
-              now: datetime | None = None) -> PurgeResult:
+              now: datetime | None = None, max_days: int | None = None) -> PurgeResult:
     """The CLI's work: resolve settings at the edge, then purge the application and the tracker database."""
     from core.clock import now as clock_now
     from core.db import make_engine, make_session_factory
@@ -121,10 +131,13 @@ def run_purge(callback_days: int | None = None, conversation_days: int | None = 
         callback_days = retention_days(CALLBACK_DAYS_ENV, DEFAULT_CALLBACK_DAYS)
     if conversation_days is None:
         conversation_days = retention_days(CONVERSATION_DAYS_ENV, DEFAULT_CONVERSATION_DAYS)
+    if max_days is None:
+        max_days = retention.max_days_from_env()
 
     app_engine = make_engine()
     try:
         with make_session_factory(app_engine)() as session:
+            expired = purge_expired_callbacks(session, now, max_days)
             callbacks = purge_callbacks(session, now, callback_days)
     finally:
         app_engine.dispose()
@@ -135,16 +148,24 @@ def run_purge(callback_days: int | None = None, conversation_days: int | None = 
         conversations, events = purge_conversations(tracker_engine, now, conversation_days)
     finally:
         tracker_engine.dispose()
-    return PurgeResult(callbacks, conversations, events)
+    return PurgeResult(callbacks, conversations, events, expired)
 
 
-def purge_command(callback_days: int | None, conversation_days: int | None) -> int:
+def purge_command(callback_days: int | None, conversation_days: int | None, max_days: int | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     if any(days is not None and days < 0 for days in (callback_days, conversation_days)):
         print("Retention days must be 0 or more.", file=sys.stderr)
         return 2
-    result = run_purge(callback_days, conversation_days)
+    if max_days is not None and max_days < 1:
+        print("The maximum age of a contact request must be at least 1 day.", file=sys.stderr)
+        return 2
+    try:
+        result = run_purge(callback_days, conversation_days, max_days=max_days)
+    except ValueError as error:  # a bad retention setting in the environment
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     # Counts only: what was deleted is nobody's business any more.
     print(f"Deleted {result.callbacks_deleted} handled contact requests, {result.conversations_deleted} "
-          f"conversations ({result.events_deleted} events).")
+          f"conversations ({result.events_deleted} events), {result.expired_deleted} contact requests older than "
+          "the maximum age.")
     return 0

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.settings import REPO_ROOT, Ports, rasa_environment, var_dir
+from core.settings import REPO_ROOT, Ports, private_opener, rasa_environment, var_dir
 
 
 def train(out: Path, name: str, config: str = "config.yml", extra: list[str] | None = None) -> int:
@@ -18,7 +18,7 @@ def train(out: Path, name: str, config: str = "config.yml", extra: list[str] | N
         "--data", "data", "--out", str(out), "--fixed-model-name", name, *(extra or []),
     ]
     started = time.monotonic()
-    with log_path.open("w", encoding="utf-8") as log_file:
+    with open(log_path, "w", encoding="utf-8", opener=private_opener) as log_file:
         result = subprocess.run(
             argv, cwd=REPO_ROOT, env=rasa_environment(Ports.from_env(), serving=False),
             stdout=log_file, stderr=subprocess.STDOUT, check=False,

@@ -245,6 +245,12 @@ def create_app(rasa_url: str, settings: WebSettings | None = None, engine: Engin
 def serve(host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     rasa_url = os.environ.get("PERHEOPAS_RASA_URL") or ",".join(Ports.from_env().rasa_urls)
-    app = create_app(rasa_url, rasa_routing=os.environ.get("PERHEOPAS_RASA_ROUTING", "sticky"))
+    try:
+        settings = WebSettings.from_env()
+    except ValueError as error:
+        # A setting that would weaken a header or an allowlist stops the start, naming the variable.
+        log.error("configuration error: %s", error)
+        raise SystemExit(2) from None
+    app = create_app(rasa_url, settings=settings, rasa_routing=os.environ.get("PERHEOPAS_RASA_ROUTING", "sticky"))
     # access_log=None: request lines could reveal timing patterns of a person; nothing here needs them.
     web.run_app(app, host=host, port=port, access_log=None, print=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +18,7 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from bot.callbacks.retention import DEFAULT_MAX_DAYS, max_days_from_env
 from core.db import make_engine, make_session_factory
 
 HERE = Path(__file__).parent
@@ -26,6 +28,9 @@ DEFAULT_QUICK_EXIT_URL = "https://yle.fi/saa"
 
 T = TypeVar("T")
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# An origin as CSP writes it: scheme, host (a name or an IPv4 address) and an optional port; no path, no wildcard.
+ORIGIN = re.compile(r"^https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+                    r"(?::[0-9]{1,5})?$")
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -43,6 +48,50 @@ def safe_http_url(url: str) -> str:
     return url
 
 
+def frame_ancestors_list(value: str) -> str:
+    """PERHEOPAS_FRAME_ANCESTORS as a CSP source list: 'self', 'none' (alone) or http(s) origins, else ValueError.
+
+    The value goes verbatim into a header, so anything else (a ';' starting another directive, 'unsafe-inline',
+    a wildcard, a path) is refused at start-up rather than weakening the policy.
+    """
+    items = [item for item in re.split(r"[\s,]+", value.strip()) if item]
+    if not items:
+        return "'self'"
+    wrong = [item for item in items if item not in ("'self'", "'none'") and not ORIGIN.match(item.lower())]
+    if wrong:
+        raise ValueError(f"PERHEOPAS_FRAME_ANCESTORS: {', '.join(map(repr, wrong))} is not 'self', 'none' or an "
+                         "http(s) origin such as https://perhekeskus.example.fi")
+    if "'none'" in items and len(items) > 1:
+        raise ValueError("PERHEOPAS_FRAME_ANCESTORS: 'none' cannot be combined with other sources")
+    return " ".join(dict.fromkeys(item if item.startswith("'") else item.lower() for item in items))
+
+
+def staff_networks(value: str) -> tuple[IPNetwork, ...]:
+    """PERHEOPAS_STAFF_ALLOW ('10.0.0.0/8,127.0.0.1') as networks; empty means every address may reach /staff."""
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"PERHEOPAS_STAFF_ALLOW: {item!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+def address_allowed(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    """True if no allowlist is set or the address is in it; an address that does not parse is never allowed."""
+    if not networks:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == network.version and ip in network for network in networks)
+
+
 @dataclass(frozen=True)
 class WebSettings:
     """Deployment choices for the web app, read from the environment at start-up."""
@@ -56,17 +105,23 @@ class WebSettings:
     staff_idle_minutes: float = 30.0
     # Reverse proxies whose X-Forwarded-For is believed (PERHEOPAS_TRUSTED_PROXIES); none by default.
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    # Addresses that may reach /staff at all; empty allows every address (login and 2FA still apply).
+    staff_allow: tuple[IPNetwork, ...] = ()
+    # The hard limit on keeping a contact request; the queue warns a week before the purge deletes one.
+    callback_max_days: int = DEFAULT_MAX_DAYS
 
     @classmethod
     def from_env(cls) -> WebSettings:
         return cls(
             quick_exit_url=safe_http_url(os.environ.get("PERHEOPAS_QUICK_EXIT_URL", DEFAULT_QUICK_EXIT_URL)),
-            frame_ancestors=os.environ.get("PERHEOPAS_FRAME_ANCESTORS", "'self'").strip() or "'self'",
+            frame_ancestors=frame_ancestors_list(os.environ.get("PERHEOPAS_FRAME_ANCESTORS", "'self'")),
             cookie_secure=_flag("PERHEOPAS_COOKIE_SECURE", True),
             staff_session_hours=float(os.environ.get("PERHEOPAS_STAFF_SESSION_HOURS", "8")),
             staff_idle_minutes=float(os.environ.get("PERHEOPAS_STAFF_IDLE_MINUTES", "30")),
             trusted_proxies=parse_networks(os.environ.get("PERHEOPAS_TRUSTED_PROXIES", ""),
                                            "PERHEOPAS_TRUSTED_PROXIES"),
+            staff_allow=staff_networks(os.environ.get("PERHEOPAS_STAFF_ALLOW", "")),
+            callback_max_days=max_days_from_env(),
         )
 
 

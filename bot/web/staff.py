@@ -1,19 +1,19 @@
-"""The staff console at /staff: log-in, the callback queue (new, claimed, done), notes and the audit log.
+"""The staff console at /staff: the callback queue (new, claimed, done), notes and the audit log.
 
 Security model:
-- every route under /staff except the log-in page needs a valid server-side session (deny by default);
+- /staff is reachable only from the addresses in PERHEOPAS_STAFF_ALLOW, when it is set;
+- every route under /staff except the log-in page needs a valid server-side session (deny by default), and
+  a session that has passed only the password may do nothing but the second factor (bot/web/staff_login.py);
 - session cookies are HttpOnly, SameSite=Strict, Secure (configurable for local http tests), and expire;
 - every POST carries a CSRF token: the session's own, or on the log-in form a double-submit cookie;
-- failed log-ins are rate limited per user name and per client address.
+- failed log-ins back off per user name and client address (bot/web/login_guard.py).
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,34 +25,22 @@ from sqlalchemy.orm import Session
 from bot.callbacks import staff_store
 from bot.callbacks.models import CallbackRequest
 from bot.callbacks.queue import claim_callback, complete_callback, list_callbacks
+from bot.callbacks.retention import deleted_soon, deletion_day
 from bot.callbacks.vocabulary import CALL, CALLBACK_STATUSES, SMS, VIOLENCE_TOPIC
-from bot.web.common import DATABASE_KEY, SETTINGS_KEY, client_key, same_origin, ui_texts
-from bot.web.ratelimit import SlidingWindowLimiter
+from bot.web import staff_login
+from bot.web.common import DATABASE_KEY, SETTINGS_KEY, address_allowed, client_key, same_origin, ui_texts
+from bot.web.staff_login import LOGIN_PATH, SECOND_FACTOR_PATH, cookie_names, forget_cookie
 from core import clock
 from core.phone import national_phone
 
 log = logging.getLogger("perheopas.staff")
 
-LOGIN_PATH = "/staff/login"
 # The only /staff paths reachable without a session. tests/test_staff_routes.py walks the router against this.
 PUBLIC_STAFF_PATHS = frozenset({LOGIN_PATH})
 CALLBACK_ID = r"{callback_id:[0-9a-f]{32}}"
-LOGIN_FAILURES_PER_USER = (5, 15 * 60.0)
-LOGIN_FAILURES_PER_CLIENT = (20, 15 * 60.0)
-LOGIN_CSRF_MAX_AGE = 3600
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-
-@dataclass
-class LoginLimits:
-    """Failed log-in counters; in memory, which suits the one web process `make run` starts."""
-
-    per_user: SlidingWindowLimiter
-    per_client: SlidingWindowLimiter
-
-
-LOGIN_LIMITS_KEY = web.AppKey("login_limits", LoginLimits)
 
 FLASH = {
     "claimed": "Pyyntö on nyt sinun hoidossasi.",
@@ -60,8 +48,6 @@ FLASH = {
     "note_saved": "Muistiinpano tallennettu.",
     "not_yours": "Pyyntö ei ole sinun hoidossasi, joten sitä ei muutettu.",
     "done": "Pyyntö merkitty hoidetuksi.",
-    "logged_out": "Olet kirjautunut ulos.",
-    "expired": "Istuntosi on päättynyt. Kirjaudu uudelleen.",
 }
 STATUS_LABELS = {"new": "Uudet", "claimed": "Hoidossa", "done": "Hoidetut"}
 METHOD_LABELS = {CALL: "Soitto", SMS: "Tekstiviesti"}
@@ -80,6 +66,12 @@ ACTION_LABELS = {
     "login": "kirjautui sisään",
     "login_failed": "epäonnistunut kirjautuminen",
     "login_blocked": "kirjautuminen estetty (liian monta yritystä)",
+    "login_disabled": "kirjautuminen estetty (tunnus poistettu käytöstä)",
+    "code_failed": "väärä tunnistuskoodi",
+    "not_allowed": "pääsy estetty (verkko ei ole sallittu)",
+    "totp_enrolled": "otti käyttöön kaksivaiheisen tunnistautumisen",
+    "totp_reset": "kaksivaiheinen tunnistautuminen nollattiin",
+    "user_disabled": "tunnus poistettiin käytöstä",
     "logout": "kirjautui ulos",
     "view_queue": "katsoi jonoa",
     "view_audit": "katsoi tapahtumalokia",
@@ -92,18 +84,6 @@ ACTION_LABELS = {
 }
 
 
-def cookie_names(secure: bool) -> tuple[str, str]:
-    """(session cookie, log-in CSRF cookie); the __Host- prefix pins them to this host and path /, over TLS."""
-    prefix = "__Host-" if secure else ""
-    return f"{prefix}perheopas-staff", f"{prefix}perheopas-login"
-
-
-def _forget_cookie(response: web.StreamResponse, name: str, secure: bool) -> None:
-    # Browsers ignore a __Host- cookie's deletion unless it carries the same Secure attribute.
-    response.set_cookie(name, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT", path="/", secure=secure,
-                        httponly=True, samesite="Strict")
-
-
 def helsinki(moment: datetime | None, naive_is_utc: bool = False) -> str:
     """'24.11.2026 klo 13.05' in Helsinki time; naive values are Helsinki (callbacks) or UTC (staff tables)."""
     if moment is None:
@@ -114,27 +94,37 @@ def helsinki(moment: datetime | None, naive_is_utc: bool = False) -> str:
     return f"{local.day}.{local.month}.{local.year} klo {local.hour}.{local.minute:02d}"
 
 
-def _staff_paths_public(path: str) -> bool:
-    return not (path == "/staff" or path.startswith("/staff/")) or path in PUBLIC_STAFF_PATHS
+def _is_staff_path(path: str) -> bool:
+    return path == "/staff" or path.startswith("/staff/")
 
 
 @web.middleware
 async def require_staff_session(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Deny by default under /staff: no valid session, no page; no matching CSRF token, no change."""
-    if _staff_paths_public(request.path):
+    """Deny by default under /staff: wrong network, no page; no valid session, no page; no CSRF token, no change."""
+    if not _is_staff_path(request.path):
         return await handler(request)
     settings = request.app[SETTINGS_KEY]
-    session_cookie, _ = cookie_names(settings.cookie_secure)
+    database = request.app[DATABASE_KEY]
+    if not address_allowed(client_key(request), settings.staff_allow):
+        await database.run(staff_store.refusal, "-", "not_allowed", staff_store.utc_now())
+        raise web.HTTPForbidden(text="Henkilöstön sivuille ei pääse tästä verkosta.")
+    if request.path in PUBLIC_STAFF_PATHS:
+        return await handler(request)
+    session_cookie = cookie_names(settings.cookie_secure)[0]
     token = request.cookies.get(session_cookie, "")
     idle = timedelta(minutes=settings.staff_idle_minutes)
-    who = await request.app[DATABASE_KEY].run(staff_store.load_session, token, staff_store.utc_now(), idle) \
-        if token else None
+    who = await database.run(staff_store.load_session, token, staff_store.utc_now(), idle) if token else None
     if who is None:
         if request.method in ("GET", "HEAD"):
             response = web.HTTPSeeOther(LOGIN_PATH + ("?msg=expired" if token else ""))
             if token:
-                _forget_cookie(response, session_cookie, settings.cookie_secure)
+                forget_cookie(response, session_cookie, settings.cookie_secure)
             raise response
+        raise web.HTTPUnauthorized(text="Kirjaudu sisään.")
+    # A pending session (password only) reaches the code step and nothing else; a full one has no use for it.
+    if (who.stage == "pending") != (request.path == SECOND_FACTOR_PATH):
+        if request.method in ("GET", "HEAD"):
+            raise web.HTTPSeeOther(SECOND_FACTOR_PATH if who.stage == "pending" else "/staff")
         raise web.HTTPUnauthorized(text="Kirjaudu sisään.")
     if request.method not in ("GET", "HEAD"):
         if not same_origin(request):
@@ -152,71 +142,7 @@ def _who(request: web.Request) -> staff_store.LoggedIn:
     return who
 
 
-# --- log-in and log-out -------------------------------------------------------------------------------------
-
-
-def _login_page(request: web.Request, error: str | None = None, status: int = 200,
-                username: str = "") -> web.Response:
-    settings = request.app[SETTINGS_KEY]
-    _, login_cookie = cookie_names(settings.cookie_secure)
-    token = secrets.token_urlsafe(32)
-    flash = FLASH.get(request.query.get("msg", ""))
-    response = aiohttp_jinja2.render_template(
-        "staff_login.html", request,
-        {"csrf_token": token, "error": error, "flash": flash, "username": username}, status=status,
-    )
-    response.set_cookie(login_cookie, token, max_age=LOGIN_CSRF_MAX_AGE, path="/", httponly=True,
-                        secure=settings.cookie_secure, samesite="Strict")
-    return response
-
-
-async def login_form(request: web.Request) -> web.StreamResponse:
-    return _login_page(request)
-
-
-async def login(request: web.Request) -> web.StreamResponse:
-    settings = request.app[SETTINGS_KEY]
-    session_cookie, login_cookie = cookie_names(settings.cookie_secure)
-    if not same_origin(request):
-        raise web.HTTPForbidden(text="Pyyntö tuli toiselta sivustolta.")
-    form = await request.post()
-    username = str(form.get("username", "")).strip().lower()[:60]
-    password = str(form.get("password", ""))
-    sent = str(form.get("csrf_token", ""))
-    expected = request.cookies.get(login_cookie, "")
-    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        return _login_page(request, "Lomake vanheni. Kirjaudu uudelleen.", status=403, username=username)
-
-    limits = request.app[LOGIN_LIMITS_KEY]
-    client = client_key(request)
-    database = request.app[DATABASE_KEY]
-    now = staff_store.utc_now()
-    if limits.per_user.blocked(username) or limits.per_client.blocked(client):
-        await database.run(staff_store.audit, username or "-", "login_blocked", now)
-        return _login_page(request, "Liian monta epäonnistunutta kirjautumista. Yritä uudelleen 15 minuutin kuluttua.",
-                           status=429, username=username)
-
-    user = await database.run(staff_store.check_password, username, password)
-    if user is None:
-        limits.per_user.hit(username)
-        limits.per_client.hit(client)
-        await database.run(staff_store.audit, username or "-", "login_failed", now)
-        return _login_page(request, "Käyttäjätunnus tai salasana on väärin.", status=401, username=username)
-
-    limits.per_user.reset(username)
-    lifetime = timedelta(hours=settings.staff_session_hours)
-
-    def start(db: Session) -> str:
-        token, _ = staff_store.create_session(db, user, now, lifetime)
-        staff_store.audit(db, user.username, "login", now)
-        return token
-
-    token = await database.run(start)
-    response = web.HTTPSeeOther("/staff")
-    response.set_cookie(session_cookie, token, max_age=int(lifetime.total_seconds()), path="/", httponly=True,
-                        secure=settings.cookie_secure, samesite="Strict")
-    _forget_cookie(response, login_cookie, settings.cookie_secure)
-    raise response
+# --- log-out ------------------------------------------------------------------------------------------------
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
@@ -231,7 +157,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
     await request.app[DATABASE_KEY].run(end)
     response = web.HTTPSeeOther(LOGIN_PATH + "?msg=logged_out")
-    _forget_cookie(response, session_cookie, settings.cookie_secure)
+    forget_cookie(response, session_cookie, settings.cookie_secure)
     raise response
 
 
@@ -252,6 +178,8 @@ async def queue(request: web.Request) -> web.StreamResponse:
     who = _who(request)
     data = await request.app[DATABASE_KEY].run(_queue_data, status, who.username)
     texts = ui_texts("fi")
+    max_days = request.app[SETTINGS_KEY].callback_max_days
+    today = clock.now().date()
     return aiohttp_jinja2.render_template("staff_queue.html", request, {
         "who": who,
         "csrf_token": who.csrf_token,
@@ -270,6 +198,9 @@ async def queue(request: web.Request) -> web.StreamResponse:
         "when": helsinki,
         "day": lambda d: f"{d.day}.{d.month}.{d.year}" if d else "",
         "phone": national_phone,
+        "max_days": max_days,
+        "deleted_soon": lambda row: deleted_soon(row.created_at, max_days, today),
+        "deletion_day": lambda row: deletion_day(row.created_at, max_days),
     })
 
 
@@ -342,10 +273,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     """Register the console's routes; `require_staff_session` must be among the app's middlewares."""
-    app[LOGIN_LIMITS_KEY] = LoginLimits(SlidingWindowLimiter(*LOGIN_FAILURES_PER_USER),
-                                        SlidingWindowLimiter(*LOGIN_FAILURES_PER_CLIENT))
-    app.router.add_get(LOGIN_PATH, login_form)
-    app.router.add_post(LOGIN_PATH, login)
+    staff_login.setup(app)
     app.router.add_post("/staff/logout", logout)
     app.router.add_get("/staff", queue)
     app.router.add_post(f"/staff/callbacks/{CALLBACK_ID}/claim", claim)
