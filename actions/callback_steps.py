@@ -36,8 +36,16 @@ from bot.callbacks.queue import NewCallback, create_callback
 from bot.callbacks.vocabulary import NO_CONTACT, OWN_WINDOW, SMS, URGENT, URGENT_CALLBACK, VIOLENCE_TOPIC
 from core import phone
 from core.clock import now as clock_now
+from core.ratelimit import SlidingWindowLimiter
 
 log = logging.getLogger(__name__)
+
+# Contact requests stored from the chat, as the web form limits its own (bot/web/app.py): a few per conversation,
+# and a ceiling for this action-server process, so a script that opens conversations cannot flood the queue.
+REQUESTS_PER_CONVERSATION = (3, 3600.0)
+REQUESTS_PER_PROCESS = (120, 3600.0)
+_per_conversation = SlidingWindowLimiter(*REQUESTS_PER_CONVERSATION)
+_per_process = SlidingWindowLimiter(*REQUESTS_PER_PROCESS)
 
 
 
@@ -197,6 +205,10 @@ class ActionSubmitCallback(Action):
             may_leave_message=bool(slots["cb_leave_message"]) if violence else None,
             language="fi",
         )
+        if _per_conversation.blocked(tracker.sender_id) or _per_process.blocked(""):
+            log.warning("contact request refused: too many in the last hour")
+            dispatcher.utter_message(text=render.text("callback.too_many"), buttons=render.menu_buttons())
+            return callback_reset()
         try:
             with session_factory()() as session:
                 create_callback(session, request, now)
@@ -205,6 +217,8 @@ class ActionSubmitCallback(Action):
             log.error("contact request could not be stored: %s", type(error).__name__)
             dispatcher.utter_message(text=render.text("callback.save_failed"))
             return callback_reset()
+        _per_conversation.hit(tracker.sender_id)
+        _per_process.hit("")
         key = "callback.saved_sms" if method == SMS else "callback.saved_call"
         # The promise is the service's own (1–3 working days); the only day named is the last of those, which
         # office hours make certain. Never "huomenna": the queue decides which of the days it is (S9).

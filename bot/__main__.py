@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p_actions = sub.add_parser("actions", help="serve the custom actions (rasa_sdk) with redacted logs")
     p_actions.add_argument("--port", type=int, default=5055)
+    p_actions.add_argument("--host", default=None,
+                           help="address to listen on (default SANIC_HOST or 127.0.0.1; a private interface only)")
     p_lookups = sub.add_parser("nlu-lookups", help="generate NLU lookup tables from the municipality data")
     p_lookups.add_argument("--out", type=Path, required=True)
 
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "actions":
         from bot.ops.actions_server import serve as serve_actions
 
-        serve_actions(args.port)
+        serve_actions(args.port, args.host)
         return 0
     if args.command == "nlu-lookups":
         from bot.ops.nlu_lookups import write_lookups

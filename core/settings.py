@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +93,9 @@ def rasa_environment(ports: Ports, serving: bool = True) -> dict[str, str]:
     # Rasa and the action server have no authentication of their own: only the web app may reach them.
     env.setdefault("PERHEOPAS_RASA_INTERFACE", "127.0.0.1")
     env.setdefault("SANIC_HOST", "127.0.0.1")  # rasa_sdk's listening address
+    # The secret Rasa sends the action server (endpoints.yml) and the action server checks (bot/ops/actions_server.py):
+    # one per start of the stack unless the deployment sets its own.
+    env.setdefault("PERHEOPAS_ACTIONS_TOKEN", secrets.token_urlsafe(32))
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

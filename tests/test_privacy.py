@@ -224,11 +224,13 @@ def test_endpoints_use_the_anonymizing_store_with_expanded_variables(monkeypatch
 
     monkeypatch.setenv("PERHEOPAS_TRACKER_DB", str(tmp_path / "tracker.db"))
     monkeypatch.setenv("PERHEOPAS_ACTIONS_URL", "http://127.0.0.1:5055/webhook")
+    monkeypatch.setenv("PERHEOPAS_ACTIONS_TOKEN", "t" * 32)
     endpoints = read_endpoints_from_path(REPO / "endpoints.yml")
     assert endpoints.tracker_store.type == "bot.rasa_ext.tracker_store.AnonymizingTrackerStore"
     # Rasa expands ${VARS} only in unquoted YAML; a quoted one would name a file "${PERHEOPAS_TRACKER_DB}".
     assert endpoints.tracker_store.kwargs["db"] == str(tmp_path / "tracker.db")
     assert endpoints.action.url == "http://127.0.0.1:5055/webhook"
+    assert endpoints.action.headers == {"X-Perheopas-Actions-Token": "t" * 32}
 
 
 # --- Retention: python -m bot purge ---

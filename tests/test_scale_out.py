@@ -91,7 +91,7 @@ def test_production_endpoints_expand_every_variable(monkeypatch: pytest.MonkeyPa
         "PERHEOPAS_ACTIONS_URL": "http://actions:5055/webhook",
         "PERHEOPAS_TRACKER_DB": "postgresql://rasa:secret@db:5432/perheopas_tracker",
         "PERHEOPAS_REDIS_HOST": "redis", "PERHEOPAS_REDIS_PORT": "6379", "PERHEOPAS_REDIS_PASSWORD": "",
-        "PERHEOPAS_REDIS_DB": "1",
+        "PERHEOPAS_REDIS_DB": "1", "PERHEOPAS_ACTIONS_TOKEN": "s" * 32,
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -102,6 +102,7 @@ def test_production_endpoints_expand_every_variable(monkeypatch: pytest.MonkeyPa
     assert endpoints.lock_store.url == "redis"
     assert endpoints.lock_store.kwargs["port"] == "6379" and endpoints.lock_store.kwargs["db"] == "1"
     assert endpoints.action.url == values["PERHEOPAS_ACTIONS_URL"]
+    assert endpoints.action.headers == {"X-Perheopas-Actions-Token": values["PERHEOPAS_ACTIONS_TOKEN"]}
 
 
 # --- slow: real PostgreSQL, Redis and two Rasa processes ---

@@ -35,8 +35,8 @@ from bot.web.common import (
 from bot.web.contact_form import new_callback, validate_contact_form
 from bot.web.gateway import SESSION_ID, Gateway
 from bot.web.hardening import refuse_risky_bodies
-from bot.web.ratelimit import SlidingWindowLimiter
 from core import clock
+from core.ratelimit import SlidingWindowLimiter
 from core.settings import Ports
 
 log = logging.getLogger("perheopas.web")

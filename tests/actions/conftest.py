@@ -46,6 +46,12 @@ def sessions(catalogue_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> sessi
         if hasattr(module, "session_factory"):
             monkeypatch.setattr(module, "session_factory", lambda: factory)
     monkeypatch.setenv("PERHEOPAS_NOW", OFFICE_HOURS_NOW)
+    # Each test starts with fresh contact-request limits (they count per conversation and per process).
+    from core.ratelimit import SlidingWindowLimiter
+
+    monkeypatch.setattr(callback_steps, "_per_conversation",
+                        SlidingWindowLimiter(*callback_steps.REQUESTS_PER_CONVERSATION))
+    monkeypatch.setattr(callback_steps, "_per_process", SlidingWindowLimiter(*callback_steps.REQUESTS_PER_PROCESS))
     return factory
 
 

@@ -219,6 +219,23 @@ async def test_request_is_stored_then_confirmed_and_forgotten(sessions: sessionm
     assert_forgotten(outcome.slots)
 
 
+async def test_a_conversation_stores_a_few_requests_an_hour_then_refuses_kindly(
+        sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    from actions import callback_steps
+
+    said = [await run(ActionSubmitCallback(), make_tracker(PHONE_TEXT, "inform", slots=FILLED))
+            for _ in range(callback_steps.REQUESTS_PER_CONVERSATION[0] + 1)]
+    assert len(rows(sessions)) == callback_steps.REQUESTS_PER_CONVERSATION[0]
+    assert "uutta ei tallennettu" in said[-1].text and "112" in said[-1].text
+    assert_forgotten(said[-1].slots)
+    # The ceiling for the whole process holds across conversations too.
+    monkeypatch.setattr(callback_steps, "_per_conversation", callback_steps.SlidingWindowLimiter(1000, 3600.0))
+    monkeypatch.setattr(callback_steps, "_per_process", callback_steps.SlidingWindowLimiter(1, 3600.0))
+    await run(ActionSubmitCallback(), make_tracker(PHONE_TEXT, "inform", slots=FILLED))
+    assert "uutta ei tallennettu" in (await run(ActionSubmitCallback(),
+                                                make_tracker(PHONE_TEXT, "inform", slots=FILLED))).text
+
+
 @pytest.mark.parametrize("now, due, day", [
     (FRIDAY_NIGHT, date(2026, 11, 30), "viimeistään keskiviikkona 2.12."),
     (CHRISTMAS_EVE, date(2026, 12, 28), "viimeistään keskiviikkona 30.12."),

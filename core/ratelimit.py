@@ -1,4 +1,4 @@
-"""A small in-memory sliding-window limiter for the web app (one process; see README on scaling)."""
+"""A small in-memory sliding-window limiter (per process; see README on scaling): the web app and the actions."""
 
 from __future__ import annotations
 
