@@ -78,12 +78,14 @@ db: venv
 	@$(PY) -m catalog migrate
 	@$(PY) -m catalog load-sample --if-empty
 
-data/nlu/generated/municipalities.yml: catalog/data/municipalities.csv catalog/data/districts.yml catalog/municipalities.py $(VENV)/.installed
+# The virtualenv is an order-only prerequisite: it must exist, but adding a package retrains nothing. The Rasa
+# version is pinned in pyproject.toml, and Rasa refuses a model trained by an incompatible version.
+data/nlu/generated/municipalities.yml: catalog/data/municipalities.csv catalog/data/districts.yml catalog/municipalities.py | $(VENV)/.installed
 	@$(PY) -m bot nlu-lookups --out $@
 
 model: $(MODEL)
 
-$(MODEL): $(TRAIN_INPUTS) data/nlu/generated/municipalities.yml $(VENV)/.installed
+$(MODEL): $(TRAIN_INPUTS) data/nlu/generated/municipalities.yml | $(VENV)/.installed
 	@echo "Training the Rasa model (data, domain or config changed)"
 	@$(PY) -m bot train --out models --name perheopas
 

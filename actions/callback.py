@@ -53,6 +53,7 @@ from bot.callbacks.vocabulary import (
 from bot.safety.danger import detect_danger
 from core import phone
 from core.clock import now as clock_now
+from core.sealed import seal
 
 log = logging.getLogger(__name__)
 
@@ -357,7 +358,7 @@ class ValidateCallbackForm(SideSlotsFormValidation):
         if latest_intent(tracker) == "deny" or is_skip(text):
             return {"cb_alias": NO_ALIAS}
         if looks_like_name(text):
-            return {"cb_alias": text}
+            return {"cb_alias": seal(text)}  # carried to the phone turn unreadable at rest (core/sealed.py)
         tries = int(tracker.get_slot("cb_alias_tries") or 0) + 1
         if tries >= MAX_ALIAS_TRIES:
             return {"cb_alias": NO_ALIAS, "cb_alias_tries": float(tries)}

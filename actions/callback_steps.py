@@ -26,7 +26,6 @@ from actions.actions import (
 from actions.callback import (
     CALLBACK_SLOTS,
     MAX_SAFE_TIME_CHARS,
-    NO_ALIAS,
     PHONE_GIVEN,
     callback_reset,
 )
@@ -37,6 +36,7 @@ from bot.callbacks.vocabulary import NO_CONTACT, OWN_WINDOW, SMS, URGENT, URGENT
 from core import phone
 from core.clock import now as clock_now
 from core.ratelimit import SlidingWindowLimiter
+from core.sealed import unseal
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class ActionSubmitCallback(Action):
             return callback_reset()
         assert check.e164 is not None
         due = next_callback_day(now)
-        alias = slots["cb_alias"] if slots["cb_alias"] not in (None, NO_ALIAS) else None
+        alias = unseal(slots["cb_alias"])  # None when skipped, or when the seal is not this stack's (a restart)
         request = NewCallback(
             topic=slots["cb_topic"], contact_method=method, phone_e164=check.e164,
             time_window=slots["cb_time_window"], callback_due=due,

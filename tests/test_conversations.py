@@ -192,6 +192,27 @@ def test_contact_request_is_stored_with_consent_and_no_number_stays_in_the_track
     assert last_slots.get("cb_phone") is None and last_slots.get("cb_consent") is None
 
 
+@pytest.mark.parametrize("alias", ["A", "Ti", "Ion", "Ali"])
+def test_a_short_alias_is_stored_and_the_conversation_goes_on(chat: Chat, alias: str) -> None:
+    """An alias used to be cut out of slot names and words ("cb_[nimi]li[nimi]s"), and no request was stored."""
+    chat.at(OFFICE_OPEN)
+    sender = f"alias-{alias}"
+    chat.say(sender, "/request_callback")
+    chat.say(sender, '/inform{"cb_topic": "eroauttaminen"}')
+    chat.say(sender, '/inform{"contact_method": "call"}')
+    chat.say(sender, '/inform{"time_window": "morning"}')
+    assert "nimellä" in texts(chat.say(sender, "/affirm"))
+    asked = texts(chat.say(sender, alias))
+    assert "Mihin numeroon" in asked and "[nimi]" not in asked
+    done = texts(chat.say(sender, "040 765 4321"))
+    assert f"Kiitos, {alias}!" in done and "tallennettu" in done  # the alias came through the tracker sealed
+    rows = [r for r in chat.callbacks() if r["phone"] == "+358407654321" and r.get("alias") == alias]
+    assert len(rows) == 1
+    stored = json.dumps(chat.stored_events(sender), ensure_ascii=False)
+    assert '"cb_alias"' in stored and "cb_[nimi]" not in stored
+    assert texts(chat.say(sender, "etsin perhekahvilaa Oulussa"))  # the conversation goes on
+
+
 def test_a_number_typed_outside_the_form_is_not_taken(chat: Chat) -> None:
     chat.at(OFFICE_OPEN)
     before = len(chat.callbacks())

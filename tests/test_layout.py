@@ -6,13 +6,14 @@ ours, the catalogue no chat code, and nothing but its entry point reaches into t
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
+from bot.ops.train_inputs import OUR_PACKAGES, imported_modules
+
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "catalog", "bot", "actions")
+PACKAGES = OUR_PACKAGES
 MAX_MODULE_LINES = 450
 
 
@@ -27,14 +28,7 @@ def _module(path: Path) -> str:
 
 
 def _imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return {name for name in found if name.split(".")[0] in PACKAGES}
+    return imported_modules(path)
 
 
 def _within(name: str, prefixes: tuple[str, ...]) -> bool:

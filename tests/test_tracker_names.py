@@ -51,3 +51,19 @@ def test_a_short_alias_is_removed_from_texts_only_and_as_a_whole_word(alias: str
     assert stored[1]["text"] == f"Kiitos, {NAME_PLACEHOLDER}! Mihin numeroon työntekijä voi soittaa?"
     assert stored[2]["name"] == "action_ask_phone"
     assert stored[3] == {**stored[3], "name": "requested_slot", "value": "phone"}
+
+
+def test_a_sealed_alias_is_stored_sealed_and_removed_from_the_bot_s_later_echo() -> None:
+    """The alias travels sealed to the phone turn (core/sealed.py); the confirmation that echoes it turns later
+    is stored without it, because names are taken from the whole session."""
+    from core.sealed import seal, unseal
+
+    sealed = seal("Ion")
+    given = SlotSet("cb_alias", sealed)
+    stored = redacted_event(given, names_in([given]))
+    assert stored["value"] == sealed and unseal(stored["value"]) == "Ion" and "Ion" not in json.dumps(stored)
+    later_turn = [BotUttered("Kiitos, Ion! Pyyntösi on tallennettu."), SlotSet("cb_alias", None)]
+    names = names_in([given, *later_turn])
+    assert names == frozenset({"Ion"})
+    assert redacted_event(later_turn[0], names)["text"] == f"Kiitos, {NAME_PLACEHOLDER}! Pyyntösi on tallennettu."
+    assert names_in([SlotSet("cb_alias", "-")]) == frozenset()  # "no alias" is no name to remove

@@ -40,7 +40,7 @@ def module_file(module: str, root: Path = REPO_ROOT) -> Path | None:
     return None
 
 
-def _imported_modules(path: Path) -> set[str]:
+def imported_modules(path: Path) -> set[str]:
     """Modules of ours that a file imports, anywhere in it (functions too: a lazy import runs all the same)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
@@ -64,7 +64,7 @@ def code_closure(modules: list[str], root: Path = REPO_ROOT) -> list[Path]:
             if path is None or path in seen:
                 continue
             seen.add(path)
-            todo.extend(_imported_modules(path))
+            todo.extend(imported_modules(path))
     return sorted(seen)
 
 

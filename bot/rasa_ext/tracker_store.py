@@ -31,6 +31,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import Engine
 
 from bot.safety.redact import STRUCTURAL_KEYS, install_log_redaction, redact_bot_text, redact_data, redact_text
+from core.sealed import is_sealed, unseal
 
 log = logging.getLogger("perheopas.tracker_store")
 
@@ -58,18 +59,22 @@ def redacted_event(event: Event, names: frozenset[str] = frozenset()) -> dict[st
     cached = raw.get("event") == "bot" and not names
     data: dict[str, Any] = redact_data(raw, redact=redact_bot_text if cached else redact_text)
     if data.get("event") == "slot" and data.get("name") in NAME_SLOTS and data.get("value"):
-        data["value"] = NAME_PLACEHOLDER
+        # A sealed value (core/sealed.py) is unreadable at rest and must reach the next turn as it is.
+        data["value"] = raw["value"] if is_sealed(raw.get("value")) else NAME_PLACEHOLDER
     return _remove_names(data, _name_patterns(names)) if names else data
 
 
 def names_in(events: list[Event]) -> frozenset[str]:
-    """Values given to NAME_SLOTS among these events."""
+    """Values given to NAME_SLOTS among these events, sealed ones opened (the bot may echo them later)."""
     found = set()
     for event in events:
         data = event.as_dict()
         value = data.get("value")
-        if data.get("event") == "slot" and data.get("name") in NAME_SLOTS and isinstance(value, str) and value.strip():
-            found.add(value.strip())
+        if data.get("event") != "slot" or data.get("name") not in NAME_SLOTS or not isinstance(value, str):
+            continue
+        name = unseal(value) if is_sealed(value) else value
+        if name and any(ch.isalpha() for ch in name) and name != NAME_PLACEHOLDER:  # not "-" (no alias)
+            found.add(name.strip())
     return frozenset(found)
 
 
@@ -208,7 +213,8 @@ class AnonymizingTrackerStore(SQLTrackerStore):
         with self.engine.begin() as connection:
             stored = connection.execute(self._latest_session_count, {"sender_id": tracker.sender_id}).scalar_one()
             new_events = list(itertools.islice(tracker.events, stored, None))
-            names = names_in(new_events)
+            # Names given in any turn of the session: the bot echoes an alias turns after it was given.
+            names = names_in(list(tracker.events))
             rows = []
             for event in new_events:
                 data = redacted_event(event, names)

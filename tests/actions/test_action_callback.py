@@ -23,6 +23,7 @@ from actions.callback_steps import (
     ActionSubmitCallback,
 )
 from bot.callbacks.models import CallbackRequest
+from core.sealed import is_sealed, seal, unseal
 
 PHONE_TEXT = "040 123 4567"  # fictional
 PHONE_E164 = "+358401234567"
@@ -31,7 +32,7 @@ CHRISTMAS_EVE = "2026-12-24T10:00:00+02:00"
 MIDSUMMER_EVE = "2027-06-25T10:00:00+03:00"
 
 FILLED = {"cb_topic": "eroauttaminen", "cb_contact_method": "call", "cb_time_window": "morning",
-          "cb_consent": True, "cb_alias": "Maija", "cb_phone": "given"}
+          "cb_consent": True, "cb_alias": seal("Maija"), "cb_phone": "given"}
 
 
 def rows(sessions: sessionmaker[Session]) -> list[CallbackRequest]:
@@ -112,7 +113,17 @@ def asked(slot: str, text: str, intent: str = "inform", entities: dict[str, str]
     (asked("cb_alias", "ohita", "deny"), "cb_alias", "-"),
 ])
 async def test_answers_are_read(sessions: sessionmaker[Session], tracker: Any, slot: str, value: Any) -> None:
-    assert (await run(ValidateCallbackForm(), tracker)).slots[slot] == value
+    assert _opened((await run(ValidateCallbackForm(), tracker)).slots[slot]) == value
+
+
+def _opened(value: Any) -> Any:
+    """A sealed slot value as the submit action will read it (the alias travels sealed, core/sealed.py)."""
+    return unseal(value) if is_sealed(value) else value
+
+
+async def test_the_alias_is_carried_sealed(sessions: sessionmaker[Session]) -> None:
+    value = (await run(ValidateCallbackForm(), asked("cb_alias", "Maija"))).slots["cb_alias"]
+    assert is_sealed(value) and "Maija" not in value and unseal(value) == "Maija"
 
 
 async def test_topic_is_prefilled_from_the_path(sessions: sessionmaker[Session]) -> None:
@@ -336,7 +347,7 @@ async def test_plain_answers_win_over_a_wrong_intent_guess(sessions: sessionmake
         monkeypatch.setenv("PERHEOPAS_NOW", FRIDAY_NIGHT)
     outcome = await run(ValidateCallbackForm(), asked(slot, typed, guessed, **{
         k: v for k, v in {**FILLED, "cb_urgency": None}.items() if k not in (slot, "cb_phone", "cb_alias")}))
-    assert outcome.slots[slot] == value
+    assert _opened(outcome.slots[slot]) == value
     assert "utter_emergency" not in outcome.responses
 
 
