@@ -94,6 +94,8 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
         "PERHEOPAS_VAR": str(workdir),
         "DATABASE_URL": f"sqlite:///{workdir / 'app.db'}",
         "RASA_TELEMETRY_ENABLED": "false",
+        # Tests drive many conversations from one address; the per-client limit has its own test (test_web).
+        "PERHEOPAS_CHAT_PER_CLIENT": "0",
     })
     for derived in ("PERHEOPAS_ACTIONS_URL", "PERHEOPAS_TRACKER_DB", "PERHEOPAS_RASA_URL"):
         env.pop(derived, None)

@@ -308,3 +308,15 @@ async def test_identity_encoding_is_read_as_usual(client: TestClient) -> None:
     response = await client.post("/api/chat", data=b"not json",
                                  headers={"Content-Type": "application/json", "Content-Encoding": "identity"})
     assert response.status == 400
+
+
+async def test_a_client_that_rotates_session_ids_is_still_limited(engine: Engine) -> None:
+    """The per-session limit counts a session id the client picks; the per-client one counts the client."""
+    async with web_client(engine, chat_per_client=5) as client:
+        statuses = []
+        for n in range(7):
+            response = await client.post("/api/chat", json={"session": f"rotating{n:012d}session", "message": "moi"})
+            statuses.append(response.status)
+        assert 429 not in statuses[:5] and statuses[5:] == [429, 429]
+        body = await (await client.post("/api/chat", json={"session": "another0000000session", "message": "x"})).json()
+        assert "112" in body["messages"][0]["text"]

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.callbacks.office_hours import callback_deadline, format_day_fi, next_callback_day
 from bot.callbacks.queue import create_callback
 from bot.callbacks.vocabulary import CONTACT_METHODS, TIME_WINDOWS, TOPICS
+from bot.safety.texts import safety_text
 from bot.web import staff
 from bot.web.common import (
     DATABASE_KEY,
@@ -42,6 +43,8 @@ from core.settings import Ports
 log = logging.getLogger("perheopas.web")
 
 GATEWAY_KEY = web.AppKey("gateway", Gateway)
+CHAT_LIMIT_KEY = web.AppKey("chat_limit", SlidingWindowLimiter)
+CHAT_WINDOW_SECONDS = 10.0
 CALLBACK_LIMITS_KEY = web.AppKey("callback_limits", tuple)
 
 # A person may need a second try (a typo noticed later), not a hundred.
@@ -135,6 +138,11 @@ async def chat_api(request: web.Request) -> web.Response:
     body = await _json_body(request)
     if body is None:
         return web.json_response({"error": "bad_json", "messages": []}, status=400)
+    limit = request.app[CHAT_LIMIT_KEY]
+    if limit.limit and not limit.allow(client_key(request)):
+        # A session id is the client's to pick, so a script could rotate it; this counts the client itself.
+        return web.json_response({"error": "rate_limited", "messages": [{"text": safety_text("rate_limited")}]},
+                                 status=429)
     text = body.get("message")
     payload = body.get("payload")
     status, reply = await request.app[GATEWAY_KEY].handle(
@@ -228,6 +236,7 @@ def create_app(rasa_url: str, settings: WebSettings | None = None, engine: Engin
     app[SETTINGS_KEY] = settings or WebSettings.from_env()
     app[DATABASE_KEY] = Database(engine=engine)
     app[GATEWAY_KEY] = Gateway(rasa_url, routing=rasa_routing)
+    app[CHAT_LIMIT_KEY] = SlidingWindowLimiter(app[SETTINGS_KEY].chat_per_client, CHAT_WINDOW_SECONDS)
     app[CALLBACK_LIMITS_KEY] = (SlidingWindowLimiter(*CALLBACKS_PER_SESSION),
                                 SlidingWindowLimiter(*CALLBACKS_PER_CLIENT))
     app.cleanup_ctx.append(_database_ctx)

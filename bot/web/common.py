@@ -105,6 +105,10 @@ class WebSettings:
     staff_idle_minutes: float = 30.0
     # Reverse proxies whose X-Forwarded-For is believed (PERHEOPAS_TRUSTED_PROXIES); none by default.
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    # Chat messages per client (an address, or an IPv6 /64) in 10 s across all its sessions, since a session id is
+    # the client's to pick: five busy sessions' worth (the gateway allows one session 8), for a family centre's
+    # shared computer or a household behind one address. 0 turns it off (load tests from one address).
+    chat_per_client: int = 40
     # Addresses that may reach /staff at all; empty allows every address (login and 2FA still apply).
     staff_allow: tuple[IPNetwork, ...] = ()
     # The hard limit on keeping a contact request; the queue warns a week before the purge deletes one.
@@ -120,6 +124,7 @@ class WebSettings:
             staff_idle_minutes=float(os.environ.get("PERHEOPAS_STAFF_IDLE_MINUTES", "30")),
             trusted_proxies=parse_networks(os.environ.get("PERHEOPAS_TRUSTED_PROXIES", ""),
                                            "PERHEOPAS_TRUSTED_PROXIES"),
+            chat_per_client=int(os.environ.get("PERHEOPAS_CHAT_PER_CLIENT", "40")),
             staff_allow=staff_networks(os.environ.get("PERHEOPAS_STAFF_ALLOW", "")),
             callback_max_days=max_days_from_env(),
         )
