@@ -309,6 +309,7 @@ def _post_stack(stack: Stack, body: bytes) -> tuple[int, dict[str, str], bytes, 
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_real_stack_survives_hostile_messages(fuzz_stack: Stack) -> None:
     sent = 0
     for message in STACK_SAMPLE:
@@ -322,6 +323,7 @@ def test_real_stack_survives_hostile_messages(fuzz_stack: Stack) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 @fuzz_settings(60)
 @given(message=MESSAGES.filter(lambda m: len(m) <= 3000))
 def test_real_stack_random_messages(fuzz_stack: Stack, message: str) -> None:
@@ -331,6 +333,7 @@ def test_real_stack_random_messages(fuzz_stack: Stack, message: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_typed_shortcuts_neither_trigger_intents_nor_set_slots(fuzz_stack: Stack) -> None:
     session = _session()
     for message in ("/inform{\"municipality\":\"Zanzibar\"}", "/ask_more_places{\"results_offset\": 99}",

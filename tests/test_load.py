@@ -152,6 +152,7 @@ async def _conversation(agent: object) -> list[object]:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_production_model_loads_and_predicts_as_rasa_does_with_the_speed_ups(monkeypatch: pytest.MonkeyPatch) -> None:
     """The production model loaded by Rasa as it is, then with the speed-ups: the same weights in every network
     (DIET, FAQ selector, TED), the same parses and replies, and every network call of the fast step equal to
@@ -291,6 +292,7 @@ def test_action_reply_validation_speed_up_keeps_rasa_behaviour() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_short_load_benchmark(tmp_path: Path) -> None:
     out = tmp_path / "load.json"
     done = subprocess.run([sys.executable, "bench/load.py", "--short", "--json", str(out)], cwd=REPO,

@@ -388,6 +388,7 @@ def _hits(blob: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_no_personal_data_in_tracker_or_logs(privacy_stack: Stack) -> None:
     session = "privacy0session0" + "a" * 16
     for message in SCRIPT:
@@ -416,6 +417,7 @@ def test_no_personal_data_in_tracker_or_logs(privacy_stack: Stack) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_logs_carry_no_message_text_at_info(privacy_stack: Stack) -> None:
     marker = "Kvartsikello Zanzibarissa huomenna"
     _chat(privacy_stack, "privacy0session1" + "b" * 16, marker)

@@ -18,7 +18,7 @@ from stack import MODEL
 from bot.ops.run import children
 from core.settings import Ports
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 SENDER = "api-closed-probe"
 API_ROUTES = [

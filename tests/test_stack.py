@@ -14,7 +14,7 @@ import pytest
 from parts import ESTABLISHED, LISTEN, tcp_local_addresses
 from stack import Stack, running_stack
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from browser_helpers import axe_violations, screenshot_dir
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from stack import Stack, running_stack
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 # A weekday afternoon, so opening-hours text in the answers is deterministic.
 STACK_NOW = "2026-11-24T13:00:00+02:00"
