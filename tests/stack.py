@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,3 +119,44 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+# One stack shared by the test modules that only talk to it (tests/conftest.py: the `shared_stack` fixture), so
+# Rasa loads once for all of them rather than once per module. Each test keeps to its own conversation ids.
+# The clock is fixed on a weekday afternoon, which every sharing module used before; two Rasa processes, as
+# `make run` starts on a machine with two cores or more (tests/test_stack.py checks both serve).
+SHARED_STACK_ENV = {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00", "PERHEOPAS_RASA_PROCESSES": "2"}
+
+
+class SharedStack:
+    """Starts the shared stack on first use and stops it on close(); a later get() would start it again."""
+
+    def __init__(self, workdir: Callable[[], Path]) -> None:
+        self._workdir = workdir
+        self._exit: ExitStack | None = None
+        self._stack: Stack | None = None
+        self._failed: str | None = None
+
+    def get(self) -> Stack:
+        if self._failed is not None:
+            raise RuntimeError(f"the shared stack did not start (see the first test that used it): {self._failed}")
+        if self._stack is not None and self._stack.process.poll() is not None:
+            raise RuntimeError("the shared stack died:\n" + self._stack.log()[-4000:])
+        if self._stack is None:
+            exit_stack = ExitStack()
+            try:
+                self._stack = exit_stack.enter_context(running_stack(self._workdir(), SHARED_STACK_ENV))
+            except Exception as exc:
+                self._failed = str(exc)[:200]
+                raise
+            self._exit = exit_stack
+        return self._stack
+
+    @property
+    def running(self) -> bool:
+        return self._stack is not None
+
+    def close(self) -> None:
+        exit_stack, self._exit, self._stack = self._exit, None, None
+        if exit_stack is not None:
+            exit_stack.close()

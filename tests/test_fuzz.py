@@ -30,7 +30,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from stack import REPO, Stack, running_stack
+from stack import REPO, Stack
 
 FAST_LATENCY_LIMIT_S = 2.0
 REFUSED = 0  # status recorded when the server closed the connection on an oversized body
@@ -291,9 +291,8 @@ STACK_SAMPLE = _SHORT_HOSTILE + [f"onko Oulussa perhekahvilaa {m} kiitos" for m 
 
 
 @pytest.fixture(scope="module")
-def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("fuzzstack"), {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00"}) as s:
-        yield s
+def fuzz_stack(shared_stack: Stack) -> Stack:
+    return shared_stack
 
 
 def _post_stack(stack: Stack, body: bytes) -> tuple[int, dict[str, str], bytes, float]:

@@ -365,6 +365,8 @@ SCRIPT = [
 
 @pytest.fixture(scope="module")
 def privacy_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    # Its own stack, not the shared one: the search below would also find the needle "esimerkki" in the sample
+    # catalogue's "(Esimerkkitieto, ...)" that other modules' conversations put into the tracker.
     workdir = tmp_path_factory.mktemp("privacy")
     with running_stack(workdir, {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00"}) as stack:
         yield stack

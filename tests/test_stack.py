@@ -7,7 +7,6 @@ import os
 import signal
 import urllib.request
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    # A fixed weekday afternoon, so opening-hours text in the answers is deterministic. Two Rasa processes, as
-    # `make run` starts on a machine with two cores or more.
-    env = {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00", "PERHEOPAS_RASA_PROCESSES": "2"}
-    with running_stack(tmp_path_factory.mktemp("stack"), env) as s:
-        yield s
+def stack(shared_stack: Stack) -> Stack:
+    # The shared stack (tests/stack.py): a fixed weekday afternoon, so opening-hours text in the answers is
+    # deterministic, and two Rasa processes, as `make run` starts on a machine with two cores or more.
+    return shared_stack
 
 
 def texts(replies: list[dict[str, object]]) -> str:
