@@ -29,8 +29,9 @@ _holder = pytest.StashKey[SharedStack]()
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tests that use the shared stack run one after another from where the first of them was (the others keep
-    their order), so the stack starts once and stops before any other stack starts."""
+    their order), so the stack starts once and stops before any other stack starts; those that stop it come last."""
     users = [item for item in items if SHARED_STACK in getattr(item, "fixturenames", ())]
+    users.sort(key=lambda item: "shared_stack_to_stop" in getattr(item, "fixturenames", ()))
     if users:
         first = items.index(users[0])
         chosen = set(users)
@@ -61,6 +62,14 @@ def shared_stack_holder(request: pytest.FixtureRequest,
 def shared_stack(shared_stack_holder: SharedStack) -> Stack:
     """The one running stack (weekday-afternoon clock, two Rasa processes); use your own conversation ids."""
     return shared_stack_holder.get()
+
+
+@pytest.fixture
+def shared_stack_to_stop(shared_stack_holder: SharedStack) -> Iterator[Stack]:
+    """The shared stack handed over to a test that stops it (run after the other users; a later user would start
+    a new one)."""
+    with shared_stack_holder.take() as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

@@ -156,6 +156,15 @@ class SharedStack:
     def running(self) -> bool:
         return self._stack is not None
 
+    @contextmanager
+    def take(self) -> Iterator[Stack]:
+        """The running stack handed over for good, for a test that stops it; a later get() starts a new one."""
+        stack = self.get()
+        exit_stack, self._exit, self._stack = self._exit, None, None
+        assert exit_stack is not None
+        with exit_stack:
+            yield stack
+
     def close(self) -> None:
         exit_stack, self._exit, self._stack = self._exit, None, None
         if exit_stack is not None:
