@@ -99,8 +99,22 @@ node_modules/.installed: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: sysdeps-test setup node_modules/.installed static
-	@$(PY) -m pytest -q -p no:cacheprovider
+# The tests that need no trained model run while it trains (training keeps mostly one core busy), the moodbot
+# reference of the load benchmark trains after them, and the tests marked `model` run once both are there.
+# Together they are the whole suite, each test once; --output-sync keeps each job's output in one piece.
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider
+.PHONY: test-without-model bench-reference
+
+test: sysdeps-test venv db node_modules/.installed static
+	@echo "Training the model if needed while the tests that need none run (output comes as each job ends)"
+	@$(MAKE) --no-print-directory -k -j2 --output-sync=target model test-without-model bench-reference; \
+	  status=$$?; { $(MAKE) -q model && $(PYTEST) -m model; } || status=1; exit $$status
+
+test-without-model: venv data/nlu/generated/municipalities.yml node_modules/.installed
+	@$(PYTEST) -m "not model"
+
+bench-reference: venv
+	@$(PY) bench/load.py --short --train-reference-only
 
 # The fast loop: what a developer runs before each commit. Needs no trained model and no servers.
 check: venv static

@@ -404,7 +404,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--senders", type=int)
     parser.add_argument("--rasa-processes", type=int, help="Rasa processes (default: what make run starts here)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--train-reference-only", action="store_true",
+                        help="only train (or find cached) the moodbot reference; `make test` does it while it waits")
     args = parser.parse_args(argv)
+    if args.train_reference_only:
+        print(f"moodbot reference: {moodbot_model(args.short)}")
+        return 0
 
     settings = Settings.for_mode(args.short)
     settings.reference = not args.no_reference

@@ -1,7 +1,9 @@
-"""Shared fixtures: the application database on SQLite and on a throwaway PostgreSQL server.
+"""Shared fixtures: the application database on SQLite and on a throwaway PostgreSQL server, and one running stack.
 
 `db_url` is parametrised over both backends (PostgreSQL is marked slow), with a fresh database per
 test module; `engine` is that database migrated to the newest revision; `session` empties it first.
+`shared_stack` is one running stack (tests/stack.py SharedStack) for the modules that only talk to it: those
+modules run one after another, and the stack stops after the last test that uses it.
 """
 
 from __future__ import annotations
@@ -12,14 +14,69 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
+import stack
 from servers import PostgresServer, ServerUnavailable, empty_tables, start_postgres, stop_postgres
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from stack import SharedStack, Stack
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
 _counter = itertools.count()
+SHARED_STACK = "shared_stack_holder"
+_holder = pytest.StashKey[SharedStack]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tell tests/stack.py whether this test may start Rasa (it must be marked `model`, see require_model)."""
+    stack.model_marked = item.get_closest_marker("model") is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests that use the shared stack run one after another from where the first of them was (the others keep
+    their order), so the stack starts once and stops before any other stack starts; those that stop it come last."""
+    users = [item for item in items if SHARED_STACK in getattr(item, "fixturenames", ())]
+    users.sort(key=lambda item: "shared_stack_to_stop" in getattr(item, "fixturenames", ()))
+    if users:
+        first = items.index(users[0])
+        chosen = set(users)
+        items[:] = items[:first] + users + [item for item in items[first:] if item not in chosen]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    holder = item.config.stash.get(_holder, None)
+    if holder is not None and holder.running and (
+            nextitem is None or SHARED_STACK not in getattr(nextitem, "fixturenames", ())):
+        holder.close()
+
+
+@pytest.fixture(scope="session")
+def shared_stack_holder(request: pytest.FixtureRequest,
+                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedStack]:
+    holder = SharedStack(lambda: tmp_path_factory.mktemp("shared-stack"))
+    request.config.stash[_holder] = holder
+    try:
+        yield holder
+    finally:
+        holder.close()
+
+
+@pytest.fixture(scope="module")
+def shared_stack(shared_stack_holder: SharedStack) -> Stack:
+    """The one running stack (weekday-afternoon clock, two Rasa processes); use your own conversation ids."""
+    return shared_stack_holder.get()
+
+
+@pytest.fixture
+def shared_stack_to_stop(shared_stack_holder: SharedStack) -> Iterator[Stack]:
+    """The shared stack handed over to a test that stops it (run after the other users; a later user would start
+    a new one)."""
+    with shared_stack_holder.take() as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

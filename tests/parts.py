@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stack import MODEL, REPO, free_port, prepare_database
+from stack import MODEL, REPO, free_port, prepare_database, require_model
 
 READY_TIMEOUT_S = 300.0
 
@@ -231,8 +231,8 @@ def running_parts(workdir: Path, extra_env: dict[str, str] | None = None, only: 
     from bot.ops.run import children
     from core.settings import Ports
 
-    if not MODEL.exists():
-        raise RuntimeError(f"no trained model at {MODEL}; `make test` trains it first")
+    if not only or "rasa" in only:
+        require_model()
     env = parts_environment(workdir, extra_env)
     if prepare:
         prepare_database(env)

@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,11 +78,23 @@ def prepare_database(env: dict[str, str]) -> None:
                        stdout=subprocess.DEVNULL)
 
 
+#: Set by tests/conftest.py before each test runs: whether it is marked `model` (None outside pytest, e.g. bench/).
+model_marked: bool | None = None
+
+
+def require_model() -> None:
+    """For a test that starts Rasa: `make test` runs the tests marked `model` only once the model is trained, so a
+    test that starts Rasa without the mark would fail on a clean clone; say so here instead."""
+    if model_marked is False:
+        raise RuntimeError("this test starts Rasa with the trained model: mark it @pytest.mark.model")
+    if not MODEL.exists():
+        raise RuntimeError(f"no trained model at {MODEL}; `make test` trains it first")
+
+
 @contextmanager
 def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
                   ready_timeout: float = 240.0) -> Iterator[Stack]:
-    if not MODEL.exists():
-        raise RuntimeError(f"no trained model at {MODEL}; `make test` trains it first")
+    require_model()
     # One Rasa process unless the test asks for more: each costs a model load (about 100 s on 2 cores).
     extra_env = {"PERHEOPAS_RASA_PROCESSES": "1", **(extra_env or {})}
     ports = free_port(), free_port(int(extra_env["PERHEOPAS_RASA_PROCESSES"])), free_port()
@@ -121,3 +133,53 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+# One stack shared by the test modules that only talk to it (tests/conftest.py: the `shared_stack` fixture), so
+# Rasa loads once for all of them rather than once per module. Each test keeps to its own conversation ids.
+# The clock is fixed on a weekday afternoon, which every sharing module used before; two Rasa processes, as
+# `make run` starts on a machine with two cores or more (tests/test_stack.py checks both serve).
+SHARED_STACK_ENV = {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00", "PERHEOPAS_RASA_PROCESSES": "2"}
+
+
+class SharedStack:
+    """Starts the shared stack on first use and stops it on close(); a later get() would start it again."""
+
+    def __init__(self, workdir: Callable[[], Path]) -> None:
+        self._workdir = workdir
+        self._exit: ExitStack | None = None
+        self._stack: Stack | None = None
+        self._failed: str | None = None
+
+    def get(self) -> Stack:
+        if self._failed is not None:
+            raise RuntimeError(f"the shared stack did not start (see the first test that used it): {self._failed}")
+        if self._stack is not None and self._stack.process.poll() is not None:
+            raise RuntimeError("the shared stack died:\n" + self._stack.log()[-4000:])
+        if self._stack is None:
+            exit_stack = ExitStack()
+            try:
+                self._stack = exit_stack.enter_context(running_stack(self._workdir(), SHARED_STACK_ENV))
+            except Exception as exc:
+                self._failed = str(exc)[:200]
+                raise
+            self._exit = exit_stack
+        return self._stack
+
+    @property
+    def running(self) -> bool:
+        return self._stack is not None
+
+    @contextmanager
+    def take(self) -> Iterator[Stack]:
+        """The running stack handed over for good, for a test that stops it; a later get() starts a new one."""
+        stack = self.get()
+        exit_stack, self._exit, self._stack = self._exit, None, None
+        assert exit_stack is not None
+        with exit_stack:
+            yield stack
+
+    def close(self) -> None:
+        exit_stack, self._exit, self._stack = self._exit, None, None
+        if exit_stack is not None:
+            exit_stack.close()

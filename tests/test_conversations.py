@@ -20,7 +20,7 @@ import pytest
 from parts import Parts, running_parts
 from stack import MODEL, REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 OFFICE_OPEN = "2026-11-24T13:00:00+02:00"   # Tuesday afternoon
 FRIDAY_NIGHT = "2026-11-27T23:00:00+02:00"
@@ -302,7 +302,7 @@ def test_after_hours_non_urgent_is_queued_with_the_named_day(chat: Chat, now: st
 
 def test_dialogue_follows_the_test_stories(tmp_path: Path) -> None:
     if not MODEL.exists():
-        pytest.skip("no trained model")
+        pytest.fail(f"no trained model at {MODEL}; `make test` trains it first")
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "TQDM_DISABLE": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "bot.rasa_ext", "test", "core", "--stories", "tests/stories", "--model", str(MODEL),

@@ -200,6 +200,7 @@ async def _submit_all(parts: Parts, senders: list[str], phones: list[str]) -> di
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_every_confirmed_contact_request_is_stored(parts: Parts) -> None:
     template = "cb-template-" + uuid.uuid4().hex[:8]
     _drive_to_phone_question(parts, template)
@@ -224,6 +225,7 @@ def test_every_confirmed_contact_request_is_stored(parts: Parts) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_action_server_down_danger_still_gets_112_and_nollalinja(parts: Parts) -> None:
     parts.actions.kill()
     for i, message in enumerate(["mun mies lyö mua ja pelkään", "puoliso uhkaa tappaa minut", "apua se lyö"]):
@@ -234,6 +236,7 @@ def test_action_server_down_danger_still_gets_112_and_nollalinja(parts: Parts) -
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_action_server_down_other_messages_get_an_honest_reply(parts: Parts) -> None:
     parts.actions.kill()
     for message in ["etsin perhekahvilaa Oulussa", "mistä saan apua eroon", "haluan että minulle soitetaan"]:
@@ -264,6 +267,7 @@ def _unavailable_texts() -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_database_unreachable_actions_answer_with_national_services(parts: Parts) -> None:
     dead_db = f"postgresql+psycopg2://perheopas@127.0.0.1:{free_port()}/perheopas"
     parts.restart("actions", {"DATABASE_URL": dead_db})
@@ -278,6 +282,7 @@ def test_database_unreachable_actions_answer_with_national_services(parts: Parts
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_rasa_down_gateway_gives_the_safety_reply(parts: Parts) -> None:
     parts.rasa.kill()
     for message in ["hei", "mun mies lyö mua"]:
@@ -289,6 +294,7 @@ def test_rasa_down_gateway_gives_the_safety_reply(parts: Parts) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_logs_of_the_faults_hold_no_phone_numbers(parts: Parts) -> None:
     """The 500 numbers went through every process; none may appear in a log (S3)."""
     for name, proc in parts.procs.items():

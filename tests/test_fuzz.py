@@ -11,6 +11,7 @@ that reflects input unescaped, and nothing forwarded to Rasa that starts with "/
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sqlite3
@@ -30,7 +31,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from stack import REPO, Stack, running_stack
+from stack import REPO, Stack
 
 FAST_LATENCY_LIMIT_S = 2.0
 REFUSED = 0  # status recorded when the server closed the connection on an oversized body
@@ -143,6 +144,7 @@ class Harness:
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     from bot.web.app import create_app
+    from bot.web.common import WebSettings
 
     workdir = tmp_path_factory.mktemp("fuzz")
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "PERHEOPAS_VAR")}
@@ -156,7 +158,9 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
         fake.router.add_post("/webhooks/rest/webhook", rasa.webhook)
         rasa_server = TestServer(fake)
         await rasa_server.start_server()
-        app = create_app(str(rasa_server.make_url("/")).rstrip("/"))
+        # Thousands of messages from one address: the per-client limit has its own test (test_web).
+        settings = dataclasses.replace(WebSettings.from_env(), chat_per_client=0)
+        app = create_app(str(rasa_server.make_url("/")).rstrip("/"), settings=settings)
         # A fresh connection per request: a refused oversized body closes its connection, which must not be
         # mistaken for a failure of the next request that happened to reuse it.
         client = TestClient(TestServer(app), connector=aiohttp.TCPConnector(force_close=True))
@@ -293,9 +297,8 @@ STACK_SAMPLE = _SHORT_HOSTILE + [f"onko Oulussa perhekahvilaa {m} kiitos" for m 
 
 
 @pytest.fixture(scope="module")
-def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("fuzzstack"), {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00"}) as s:
-        yield s
+def fuzz_stack(shared_stack: Stack) -> Stack:
+    return shared_stack
 
 
 def _post_stack(stack: Stack, body: bytes) -> tuple[int, dict[str, str], bytes, float]:
@@ -311,6 +314,7 @@ def _post_stack(stack: Stack, body: bytes) -> tuple[int, dict[str, str], bytes, 
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_real_stack_survives_hostile_messages(fuzz_stack: Stack) -> None:
     sent = 0
     for message in STACK_SAMPLE:
@@ -324,6 +328,7 @@ def test_real_stack_survives_hostile_messages(fuzz_stack: Stack) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 @fuzz_settings(60)
 @given(message=MESSAGES.filter(lambda m: len(m) <= 3000))
 def test_real_stack_random_messages(fuzz_stack: Stack, message: str) -> None:
@@ -333,6 +338,7 @@ def test_real_stack_random_messages(fuzz_stack: Stack, message: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_typed_shortcuts_neither_trigger_intents_nor_set_slots(fuzz_stack: Stack) -> None:
     session = _session()
     for message in ("/inform{\"municipality\":\"Zanzibar\"}", "/ask_more_places{\"results_offset\": 99}",

@@ -18,6 +18,7 @@ from stack import REPO
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_short_load_benchmark(tmp_path: Path) -> None:
     out = tmp_path / "load.json"
     done = subprocess.run([sys.executable, "bench/load.py", "--short", "--json", str(out)], cwd=REPO,

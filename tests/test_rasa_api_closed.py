@@ -1,24 +1,24 @@
 """Rasa's HTTP API stays closed in the configuration `make run` uses (DESIGN.md; Rasa < 3.6.21 had an RCE there).
 
-Rasa is started with exactly the argv and environment of `python -m bot run` (bot.ops.run.children), then every
-route of the HTTP API is tried: none may answer with success. The REST channel, which the gateway needs,
-still works.
+Rasa is started by `python -m bot run` itself (the shared stack of tests/stack.py), so with exactly the argv and
+environment of bot.ops.run.children, then every route of the HTTP API is tried: none may answer with success. The
+REST channel, which the gateway needs, still works.
 """
 
 from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from parts import LISTEN, Parts, post_json, running_parts, tcp_local_addresses
-from stack import MODEL
+from parts import LISTEN, _descendants, post_json, tcp_local_addresses
+from stack import MODEL, Stack
 
 from bot.ops.run import children
 from core.settings import Ports
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 SENDER = "api-closed-probe"
 API_ROUTES = [
@@ -34,9 +34,21 @@ CLOSED = {401, 403, 404, 405}
 
 
 @pytest.fixture(scope="module")
-def rasa_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Parts]:
-    with running_parts(tmp_path_factory.mktemp("apiclosed"), only=("rasa",), prepare=False) as parts:
-        yield parts
+def rasa_only(shared_stack: Stack) -> Stack:
+    return shared_stack
+
+
+def _rasa_environment(stack: Stack) -> dict[str, str]:
+    """The environment of the Rasa process that `python -m bot run` started on the stack's first Rasa port."""
+    for pid in _descendants(stack.process.pid):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            raw = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if b"rasa" in argv and b"--port" in argv and argv[argv.index(b"--port") + 1] == str(stack.rasa_port).encode():
+            return dict(item.decode().split("=", 1) for item in raw.split(b"\0") if b"=" in item)
+    raise AssertionError(f"no Rasa process on port {stack.rasa_port} under the stack")
 
 
 def test_make_run_starts_rasa_without_the_api_or_cors() -> None:
@@ -47,7 +59,7 @@ def test_make_run_starts_rasa_without_the_api_or_cors() -> None:
 
 
 @pytest.mark.parametrize(("method", "path"), API_ROUTES)
-def test_api_route_is_unreachable(rasa_only: Parts, method: str, path: str) -> None:
+def test_api_route_is_unreachable(rasa_only: Stack, method: str, path: str) -> None:
     body = b'{"text": "hei", "name": "greet", "event": "user", "model_file": "/tmp/x.tar.gz"}'
     request = urllib.request.Request(f"{rasa_only.rasa_url}{path}", data=body if method != "GET" else None,
                                      method=method, headers={"Content-Type": "application/json"})
@@ -59,15 +71,15 @@ def test_api_route_is_unreachable(rasa_only: Parts, method: str, path: str) -> N
     assert status in CLOSED, f"{method} {path} answered {status}"
 
 
-def test_rest_channel_still_answers(rasa_only: Parts) -> None:
+def test_rest_channel_still_answers(rasa_only: Stack) -> None:
     status, replies = post_json(f"{rasa_only.rasa_url}/webhooks/rest/webhook", {"sender": SENDER, "message": "moi"})
     assert status == 200
-    assert isinstance(replies, list)  # the action server is not running here, so no content is promised
+    assert isinstance(replies, list)  # the content is checked in tests/test_stack.py
 
 
-def test_rasa_listens_on_loopback_only(rasa_only: Parts) -> None:
+def test_rasa_listens_on_loopback_only(rasa_only: Stack) -> None:
     """Neither Rasa nor (by SANIC_HOST) the action server has authentication, so neither listens outside."""
     rasa = next(c for c in children(Ports(), MODEL) if c.name == "rasa")
     assert rasa.argv[rasa.argv.index("--interface") + 1] == "127.0.0.1"
-    assert rasa_only.env["SANIC_HOST"] == "127.0.0.1"
-    assert set(tcp_local_addresses(int(rasa_only.env["PERHEOPAS_RASA_PORT"]), LISTEN)) == {"0100007F"}  # 127.0.0.1
+    assert _rasa_environment(rasa_only)["SANIC_HOST"] == "127.0.0.1"
+    assert set(tcp_local_addresses(rasa_only.rasa_port, LISTEN)) == {"0100007F"}  # 127.0.0.1

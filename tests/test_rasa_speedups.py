@@ -148,6 +148,7 @@ async def _conversation(agent: object) -> list[object]:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_production_model_loads_and_predicts_as_rasa_does_with_the_speed_ups(monkeypatch: pytest.MonkeyPatch) -> None:
     """The production model loaded by Rasa as it is, then with the speed-ups: the same weights in every network
     (DIET, FAQ selector, TED), the same parses and replies, and every network call of the fast step equal to
@@ -500,6 +501,7 @@ def _our_rasa_through(script: Path, workdir: Path, parts: object) -> object:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_a_mismatched_fingerprint_skips_the_patch_and_the_stack_still_answers(tmp_path: Path) -> None:
     from parts import running_parts
 
@@ -518,6 +520,7 @@ def test_a_mismatched_fingerprint_skips_the_patch_and_the_stack_still_answers(tm
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_rasa_stops_rather_than_serve_from_memory(tmp_path: Path) -> None:
     import subprocess
 

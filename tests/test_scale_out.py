@@ -253,6 +253,7 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_conversation_alternating_between_processes_keeps_state_and_slots(cluster: Cluster) -> None:
     sender = "scale-" + uuid.uuid4().hex[:12]
     script = ["moi", "etsin perhekahvilaa", "Oulussa", "kiitos"]
@@ -267,6 +268,7 @@ def test_conversation_alternating_between_processes_keeps_state_and_slots(cluste
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_simultaneous_messages_on_both_processes_are_all_kept_once(cluster: Cluster) -> None:
     """Two messages of one conversation at the same moment, one on each process: Redis's lock orders them."""
     senders = ["pair-" + uuid.uuid4().hex[:12] for _ in range(4)]
@@ -289,6 +291,7 @@ def test_simultaneous_messages_on_both_processes_are_all_kept_once(cluster: Clus
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_gateway_round_robin_over_both_processes(cluster: Cluster) -> None:
     session = uuid.uuid4().hex
     script = ["moi", "etsin perhekahvilaa", "Oulussa"]
@@ -304,6 +307,7 @@ def test_gateway_round_robin_over_both_processes(cluster: Cluster) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_one_rasa_process_lost_the_other_carries_on(cluster: Cluster) -> None:
     session = uuid.uuid4().hex
     post_json(f"{cluster.parts.web_url}/api/chat", {"session": session, "message": "etsin perhekahvilaa"}, 120)

@@ -7,23 +7,20 @@ import os
 import signal
 import urllib.request
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from parts import ESTABLISHED, LISTEN, tcp_local_addresses
-from stack import Stack, running_stack
+from stack import Stack
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    # A fixed weekday afternoon, so opening-hours text in the answers is deterministic. Two Rasa processes, as
-    # `make run` starts on a machine with two cores or more.
-    env = {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00", "PERHEOPAS_RASA_PROCESSES": "2"}
-    with running_stack(tmp_path_factory.mktemp("stack"), env) as s:
-        yield s
+def stack(shared_stack: Stack) -> Stack:
+    # The shared stack (tests/stack.py): a fixed weekday afternoon, so opening-hours text in the answers is
+    # deterministic, and two Rasa processes, as `make run` starts on a machine with two cores or more.
+    return shared_stack
 
 
 def texts(replies: list[dict[str, object]]) -> str:
@@ -101,12 +98,13 @@ def test_both_rasa_processes_serve_and_a_conversation_keeps_its_slots(stack: Sta
         assert "Oulu" in texts(reply["messages"])  # type: ignore[arg-type]
 
 
-def test_stack_stops_on_sigterm_without_orphans(tmp_path: Path) -> None:
-    with running_stack(tmp_path) as s:
-        children = _child_pids(s.process.pid)
-        assert len(children) >= 3
-        s.process.send_signal(signal.SIGTERM)
-        assert s.process.wait(timeout=30) == 0
+def test_stack_stops_on_sigterm_without_orphans(shared_stack_to_stop: Stack) -> None:
+    """The shared stack, after the other tests have used it, is the one stopped here."""
+    s = shared_stack_to_stop
+    children = _child_pids(s.process.pid)
+    assert len(children) >= 3
+    s.process.send_signal(signal.SIGTERM)
+    assert s.process.wait(timeout=30) == 0
     for pid in children:
         assert not _alive(pid), f"child {pid} survived the supervisor"
 

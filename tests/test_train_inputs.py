@@ -59,6 +59,7 @@ def test_make_retrains_when_an_input_changes(changed: str) -> None:
     assert _make_plans_training(changed)
 
 
+@pytest.mark.model  # after training: make test runs it once the model is fresh
 def test_make_does_not_retrain_for_code_no_component_runs() -> None:
     if _make_plans_training():
         pytest.skip("the model is older than its inputs here, so make would train anyway")

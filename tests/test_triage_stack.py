@@ -19,7 +19,7 @@ import yaml
 from parts import Parts, running_parts
 from stack import REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 NOW = "2026-11-24T13:00:00+02:00"  # a Tuesday afternoon: staff are in
 

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browser_helpers import axe_violations, screenshot_dir
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from stack import Stack, running_stack
+from stack import Stack
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 # A weekday afternoon, so opening-hours text in the answers is deterministic.
 STACK_NOW = "2026-11-24T13:00:00+02:00"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("browser-stack"), {"PERHEOPAS_NOW": STACK_NOW}) as s:
-        yield s
+def stack(shared_stack: Stack) -> Stack:
+    assert shared_stack.env["PERHEOPAS_NOW"] == STACK_NOW
+    return shared_stack
 
 
 def converse(page: Page, text: str, replies_before: int) -> None:

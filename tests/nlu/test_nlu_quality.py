@@ -58,6 +58,7 @@ def _show(rows: list[dict], limit: int = 15) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_intent_macro_f1_stays_above_floor(held_out) -> None:
     """Intent macro-F1 as `rasa test nlu` counts it: the retrieval intent faq is one intent."""
     assert held_out.intent_macro_f1_faq_merged >= INTENT_MACRO_F1_FLOOR, (
@@ -67,6 +68,7 @@ def test_intent_macro_f1_stays_above_floor(held_out) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_faq_answers_and_intents_stay_above_floor(held_out) -> None:
     """The stricter figure, with the ResponseSelector's faq/<key> as separate labels, must not slide either."""
     assert held_out.intent_macro_f1 >= STRICT_MACRO_F1_FLOOR, (
@@ -76,6 +78,7 @@ def test_faq_answers_and_intents_stay_above_floor(held_out) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_municipality_extraction_and_normalisation_stays_above_floor(held_out) -> None:
     assert held_out.municipality_messages >= 40, "the held-out set lost its municipality annotations"
     assert held_out.municipality_accuracy >= MUNICIPALITY_ACCURACY_FLOOR, (
@@ -85,6 +88,7 @@ def test_municipality_extraction_and_normalisation_stays_above_floor(held_out) -
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_every_danger_message_is_routed_to_a_violence_intent(held_out) -> None:
     """Safety rule S1: every held-out violence message ends on an intent whose first reply gives 112 and Nollalinja:
     a violence_* intent, or a child's danger reply or the crisis reply (bench/nlu_bench.py SAFE_FOR_DANGER)."""
