@@ -39,6 +39,7 @@ from actions.parsing import (
     parse_language,
 )
 from bot.stats import counters
+from catalog.municipalities import resolve_municipality
 from core.clock import now as clock_now
 
 log = logging.getLogger(__name__)
@@ -91,9 +92,17 @@ def counted_topic(need: Need) -> str:
     return str((need.topics or need.national_topics or (need.name,))[0])
 
 
+def counted_municipality(value: Any) -> str:
+    """The official name of the municipality a slot names, else "": a slot filled from an entity the resolver did
+    not know would be the person's own words, which never go into a count."""
+    found = resolve_municipality(str(value)) if value else None
+    return found.name_fi if found is not None else ""
+
+
 def count_search(session: Session, now: datetime, topic: str, municipality: str | None,
                  found_here: bool) -> dict[str, Any]:
     """Count a service answer (and a catalogue gap when nothing local was found); returns the chat's feedback cue."""
+    municipality = counted_municipality(municipality)
     found = [counters.count_at(now, counters.SEARCH, topic, municipality)]
     if municipality and not found_here:
         found.append(counters.count_at(now, counters.NO_LOCAL, topic, municipality))
@@ -401,7 +410,7 @@ class ActionFallbackHelp(Action):
         try:
             with session_factory()() as session:
                 topic = counted_topic(need) if need else ""
-                municipality = tracker.get_slot("municipality")
+                municipality = counted_municipality(tracker.get_slot("municipality"))
                 counters.record(session, counters.count_at(now, counters.FALLBACK, topic, municipality))
         except SQLAlchemyError:
             pass  # counted or not, the person gets the reply below
