@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -18,6 +19,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from actions import lookup, render
 from actions.deps import session_factory
@@ -27,6 +29,7 @@ from actions.needs import (
     STYLE_PLACES,
     STYLE_VIOLENCE_OPTIONS,
     VIOLENCE_OPTIONS,
+    Need,
     get_need,
     need_for_intent,
 )
@@ -35,6 +38,8 @@ from actions.parsing import (
     parse_age,
     parse_language,
 )
+from bot.stats import counters
+from catalog.municipalities import resolve_municipality
 from core.clock import now as clock_now
 
 log = logging.getLogger(__name__)
@@ -74,9 +79,35 @@ def catalog_unavailable(dispatcher: CollectingDispatcher, error: SQLAlchemyError
     dispatcher.utter_message(text=render.text("services.catalog_unavailable"), buttons=render.menu_buttons())
 
 
-def utter(dispatcher: CollectingDispatcher, replies: list[render.Reply]) -> None:
-    for reply in replies:
-        dispatcher.utter_message(text=reply.get("text"), buttons=reply.get("buttons") or [])
+def utter(dispatcher: CollectingDispatcher, replies: list[render.Reply], custom: dict[str, Any] | None = None) -> None:
+    """Say the replies; `custom` rides on the last one (the web chat reads it, e.g. to ask for feedback)."""
+    for index, reply in enumerate(replies):
+        last = index == len(replies) - 1
+        dispatcher.utter_message(text=reply.get("text"), buttons=reply.get("buttons") or [],
+                                 json_message=custom if last and custom else None)
+
+
+def counted_topic(need: Need) -> str:
+    """The topic string a search is counted (and rated) under: the first topic it looks up."""
+    return str((need.topics or need.national_topics or (need.name,))[0])
+
+
+def counted_municipality(value: Any) -> str:
+    """The official name of the municipality a slot names, else "": a slot filled from an entity the resolver did
+    not know would be the person's own words, which never go into a count."""
+    found = resolve_municipality(str(value)) if value else None
+    return found.name_fi if found is not None else ""
+
+
+def count_search(session: Session, now: datetime, topic: str, municipality: str | None,
+                 found_here: bool) -> dict[str, Any]:
+    """Count a service answer (and a catalogue gap when nothing local was found); returns the chat's feedback cue."""
+    municipality = counted_municipality(municipality)
+    found = [counters.count_at(now, counters.SEARCH, topic, municipality)]
+    if municipality and not found_here:
+        found.append(counters.count_at(now, counters.NO_LOCAL, topic, municipality))
+    counters.record(session, *found)
+    return {"feedback_topic": topic}
 
 
 def emergency_first(dispatcher: CollectingDispatcher) -> None:
@@ -344,16 +375,21 @@ class ActionShowServices(Action):
             with session_factory()() as session:
                 if need.style != STYLE_PLACES:
                     found = lookup.find_for_need(session, need, municipality, age, language, now)
-                    utter(dispatcher, render.services_replies(need, found, now))
+                    rated = count_search(session, now, counted_topic(need), municipality,
+                                         bool(found.local) or not need.topics)
+                    utter(dispatcher, render.services_replies(need, found, now), rated)
                     return []
                 places = lookup.find_places(session, need.topics[0], municipality, age, language, offset, now)
+                cue: dict[str, Any] | None = None
+                if mode == MODE_NEW:
+                    cue = count_search(session, now, need.topics[0], municipality, bool(places.page))
         except SQLAlchemyError as error:
             catalog_unavailable(dispatcher, error)
             return []
         if mode == MODE_HOURS:
             utter(dispatcher, render.hours_replies(places.page, now))
             return []
-        utter(dispatcher, render.places_replies(places, now, more=mode == MODE_MORE, language=language))
+        utter(dispatcher, render.places_replies(places, now, more=mode == MODE_MORE, language=language), cue)
         if not places.page:
             return []
         return [SlotSet("page_start", float(offset)), SlotSet("results_offset", float(places.next_offset))]
@@ -369,10 +405,18 @@ class ActionFallbackHelp(Action):
         return "action_fallback_help"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        now = clock_now()
+        need = get_need(tracker.get_slot("service_need"))
+        try:
+            with session_factory()() as session:
+                topic = counted_topic(need) if need else ""
+                municipality = counted_municipality(tracker.get_slot("municipality"))
+                counters.record(session, counters.count_at(now, counters.FALLBACK, topic, municipality))
+        except SQLAlchemyError:
+            pass  # counted or not, the person gets the reply below
         if not self._second_in_a_row(tracker):
             dispatcher.utter_message(text=render.text("fallback.first"), buttons=render.menu_buttons())
             return []
-        now = clock_now()
         try:
             with session_factory()() as session:
                 records = lookup.text_search(session, latest_text(tracker), now)

@@ -33,6 +33,7 @@ from actions.deps import session_factory
 from bot.callbacks.office_hours import callback_deadline, is_office_open, next_callback_day, next_office_opening
 from bot.callbacks.queue import NewCallback, create_callback
 from bot.callbacks.vocabulary import NO_CONTACT, OWN_WINDOW, SMS, URGENT, URGENT_CALLBACK, VIOLENCE_TOPIC
+from bot.stats import counters
 from core import phone
 from core.clock import now as clock_now
 from core.ratelimit import SlidingWindowLimiter
@@ -212,6 +213,8 @@ class ActionSubmitCallback(Action):
         try:
             with session_factory()() as session:
                 create_callback(session, request, now)
+                counters.record(session, counters.count_at(now, counters.CALLBACK_CREATED, request.topic,
+                                                           counters.CHAT))
         except SQLAlchemyError as error:
             # The exception text would hold the number; log only its kind.
             log.error("contact request could not be stored: %s", type(error).__name__)

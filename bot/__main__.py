@@ -43,12 +43,23 @@ def main(argv: list[str] | None = None) -> int:
     p_purge.add_argument("--callbacks-max-days", type=int, default=None,
                          help="days after it was made that any contact request goes, whatever its status "
                               "(default: PERHEOPAS_CALLBACK_MAX_DAYS or 90)")
+    p_purge.add_argument("--stats-days", type=int, default=None,
+                         help="days the anonymous counters are kept (default: PERHEOPAS_STATS_RETENTION_DAYS or 1095)")
+
+    p_stats = sub.add_parser("stats", help="the anonymous service-development figures (contract 8)")
+    p_stats.add_argument("--json", action="store_true", help="print JSON (the default is a short summary)")
+    p_stats.add_argument("--since", default=None, help="first day included, YYYY-MM-DD (default: all kept)")
+    p_stats.add_argument("--until", default=None, help="last day included, YYYY-MM-DD (default: today)")
+    p_stats.add_argument("--suppress", action="store_true",
+                         help="show counts under 5 as \"< 5\", exactly as the dashboard does")
 
     p_staff = sub.add_parser("staff", help="staff console users")
     staff_sub = p_staff.add_subparsers(dest="staff_command", required=True)
     p_add = staff_sub.add_parser("add-user", help="create a staff user; the password is read from stdin")
     p_add.add_argument("name")
     p_add.add_argument("--replace", action="store_true", help="set a new password for an existing user")
+    p_add.add_argument("--role", choices=["worker", "coordinator"], default=None,
+                       help="worker (the queue; the default for a new user) or coordinator (also the figures)")
     p_reset = staff_sub.add_parser("reset-2fa", help="forget a user's second factor; they enrol again at log-in")
     p_reset.add_argument("name")
     p_disable = staff_sub.add_parser("disable-user", help="stop a user from logging in and end their sessions")
@@ -93,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "purge":
         from bot.ops.purge import purge_command
 
-        return purge_command(args.callbacks_days, args.conversations_days, args.callbacks_max_days)
+        return purge_command(args.callbacks_days, args.conversations_days, args.callbacks_max_days, args.stats_days)
     if args.command == "staff":
         from bot.ops import staff_cli
 
@@ -101,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
             return staff_cli.reset_2fa_command(args.name)
         if args.staff_command == "disable-user":
             return staff_cli.disable_user_command(args.name)
-        return staff_cli.add_user_command(args.name, replace=args.replace)
+        return staff_cli.add_user_command(args.name, replace=args.replace, role=args.role)
+    if args.command == "stats":
+        from bot.ops.stats_cli import stats_command
+
+        return stats_command(as_json=args.json, since=args.since, until=args.until, suppressed=args.suppress)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -41,10 +41,11 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "catalog": ("core",),
     "bot.safety": ("core",),
     "bot.callbacks": ("core",),
+    "bot.stats": ("core",),
     "bot.rasa_ext": ("core", "catalog", "bot.safety"),
-    "bot.web": ("core", "catalog", "bot.safety", "bot.callbacks"),
-    "bot.ops": ("core", "catalog", "bot.safety", "bot.callbacks", "bot.rasa_ext", "bot.ops"),
-    "actions": ("core", "catalog", "bot.safety", "bot.callbacks"),
+    "bot.web": ("core", "catalog", "bot.safety", "bot.callbacks", "bot.stats"),
+    "bot.ops": ("core", "catalog", "bot.safety", "bot.callbacks", "bot.stats", "bot.rasa_ext", "bot.ops"),
+    "actions": ("core", "catalog", "bot.safety", "bot.callbacks", "bot.stats"),
 }
 
 

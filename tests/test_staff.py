@@ -33,8 +33,9 @@ REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "kahvi-ja-pulla-2025"
 # Fictional users' TOTP secrets, enrolled directly in the fixture so most tests skip the enrolment pages.
 TOTP_SECRETS = {"aino": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "eero": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"}
-# Routes anyone may reach: the chat, its two APIs, static files, the health check and the log-in page.
-PUBLIC_ROUTES = {"/", "/api/chat", "/api/callback", "/health", "/static"} | set(PUBLIC_STAFF_PATHS)
+# Routes anyone may reach: the chat, its APIs (messages, contact requests, feedback), static files, the health
+# check and the log-in page.
+PUBLIC_ROUTES = {"/", "/api/chat", "/api/callback", "/api/feedback", "/health", "/static"} | set(PUBLIC_STAFF_PATHS)
 
 
 @pytest.fixture

@@ -61,6 +61,8 @@ class StaffUser(Base):
     totp_secret = Column(String(64))
     # The last 30-second time step whose code was accepted, so a code seen over a shoulder cannot be replayed.
     totp_last_step = Column(Integer)
+    # vocabulary.STAFF_ROLES: a worker handles the queue; a coordinator also sees the anonymous figures.
+    role = Column(String(20), nullable=False, default="worker", server_default="worker")
 
 
 class StaffSession(Base):

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.callbacks.models import AuditLog, CallbackRequest, StaffSession, StaffUser
+from bot.callbacks.vocabulary import COORDINATOR, STAFF_ROLES, WORKER
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 MIN_PASSWORD_CHARS = 12
@@ -50,6 +51,11 @@ class LoggedIn:
     username: str
     csrf_token: str
     stage: str = "full"  # "pending": the password is proven, the second factor is not yet
+    role: str = WORKER
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == COORDINATOR
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -79,10 +85,14 @@ def validate_password(password: str) -> str:
     return password
 
 
-def add_user(db: Session, name: str, password: str, now: datetime, replace: bool = False) -> tuple[StaffUser, bool]:
-    """Create a user, or with `replace` set a new password for an existing one; returns (user, created)."""
+def add_user(db: Session, name: str, password: str, now: datetime, replace: bool = False,
+             role: str | None = None) -> tuple[StaffUser, bool]:
+    """Create a user (a worker unless `role` says otherwise), or with `replace` set a new password, and the role
+    if one is given, for an existing one; returns (user, created)."""
     name = validate_username(name)
     validate_password(password)
+    if role is not None and role not in STAFF_ROLES:
+        raise StaffError(f"A role is one of {', '.join(STAFF_ROLES)}, not {role!r}.")
     password_hash = _hasher.hash(password)
     user = db.execute(select(StaffUser).where(StaffUser.username == name)).scalar_one_or_none()
     if user is not None:
@@ -90,15 +100,18 @@ def add_user(db: Session, name: str, password: str, now: datetime, replace: bool
             raise StaffError(f"User {name!r} exists already; use --replace to set a new password.")
         user.password_hash = password_hash
         user.disabled = False
+        if role is not None:
+            user.role = role
         # A new password logs out every browser that used the old one.
         db.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
         created = False
     else:
-        user = StaffUser(username=name, password_hash=password_hash, created_at=as_utc(now), disabled=False)
+        user = StaffUser(username=name, password_hash=password_hash, created_at=as_utc(now), disabled=False,
+                         role=role or WORKER)
         db.add(user)
         created = True
     db.flush()
-    record(db, name, "user_added" if created else "password_set", now)
+    record(db, name, "user_added" if created else "password_set", now, detail=user.role)
     db.commit()
     return user, created
 
@@ -243,7 +256,7 @@ def create_session(db: Session, user: StaffUser, now: datetime, lifetime: timede
     # Expired sessions are swept on each log-in, so the table stays small without a separate job.
     db.execute(delete(StaffSession).where(StaffSession.expires_at < now))
     db.commit()
-    return token, LoggedIn(user.id, user.username, csrf, stage)
+    return token, LoggedIn(user.id, user.username, csrf, stage, user.role or WORKER)
 
 
 def pending_second_factor(db: Session, token: str) -> tuple[StaffUser, str | None] | None:
@@ -285,7 +298,7 @@ def load_session(db: Session, token: str, now: datetime, idle: timedelta) -> Log
     if now - as_utc(session.last_seen_at) > timedelta(minutes=1):
         session.last_seen_at = now
         db.commit()
-    return LoggedIn(user.id, user.username, session.csrf_token, session.stage)
+    return LoggedIn(user.id, user.username, session.csrf_token, session.stage, user.role or WORKER)
 
 
 def end_session(db: Session, token: str) -> None:

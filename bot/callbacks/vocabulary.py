@@ -32,3 +32,8 @@ URGENCY_VALUES = (URGENT, LATER, URGENT_CALLBACK)
 
 # Where a stored request is in the staff's work.
 CALLBACK_STATUSES = ("new", "claimed", "done")
+
+# What a staff user may open: workers the queue; coordinators also the figures (/staff/stats).
+WORKER = "worker"
+COORDINATOR = "coordinator"
+STAFF_ROLES = (WORKER, COORDINATOR)

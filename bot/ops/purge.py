@@ -3,7 +3,8 @@
 `python -m bot purge` runs both. Handled (status "done") contact requests go N days after they were handled,
 conversations M days after their last event; both default to 30 days. Every contact request, in any status, goes
 at the latest PERHEOPAS_CALLBACK_MAX_DAYS (90) days after it was made: a request nobody handled in three months
-must not keep a phone number for ever. The staff console warns a week before. Run it daily (README).
+must not keep a phone number for ever. The staff console warns a week before. The anonymous daily counters
+(bot.stats) go after PERHEOPAS_STATS_RETENTION_DAYS (three years). Run it daily (README).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.callbacks import retention
 from bot.callbacks.models import CallbackRequest
+from bot.stats import counters
 
 log = logging.getLogger("perheopas.purge")
 
@@ -45,6 +47,7 @@ class PurgeResult:
     conversations_deleted: int
     events_deleted: int
     expired_deleted: int = 0
+    stats_deleted: int = 0
 
 
 def retention_days(env_name: str, default: int) -> int:
@@ -121,7 +124,7 @@ def purge_conversations(engine: Engine, now: datetime, days: int) -> tuple[int, 
 
 
 def run_purge(callback_days: int | None = None, conversation_days: int | None = None,
-              now: datetime | None = None, max_days: int | None = None) -> PurgeResult:
+              now: datetime | None = None, max_days: int | None = None, stats_days: int | None = None) -> PurgeResult:
     """The CLI's work: resolve settings at the edge, then purge the application and the tracker database."""
     from core.clock import now as clock_now
     from core.db import make_engine, make_session_factory
@@ -133,12 +136,15 @@ def run_purge(callback_days: int | None = None, conversation_days: int | None = 
         conversation_days = retention_days(CONVERSATION_DAYS_ENV, DEFAULT_CONVERSATION_DAYS)
     if max_days is None:
         max_days = retention.max_days_from_env()
+    if stats_days is None:
+        stats_days = counters.retention_days_from_env()
 
     app_engine = make_engine()
     try:
         with make_session_factory(app_engine)() as session:
             expired = purge_expired_callbacks(session, now, max_days)
             callbacks = purge_callbacks(session, now, callback_days)
+            stats = counters.purge_counts(session, now.date(), stats_days)
     finally:
         app_engine.dispose()
 
@@ -148,24 +154,28 @@ def run_purge(callback_days: int | None = None, conversation_days: int | None = 
         conversations, events = purge_conversations(tracker_engine, now, conversation_days)
     finally:
         tracker_engine.dispose()
-    return PurgeResult(callbacks, conversations, events, expired)
+    return PurgeResult(callbacks, conversations, events, expired, stats)
 
 
-def purge_command(callback_days: int | None, conversation_days: int | None, max_days: int | None = None) -> int:
+def purge_command(callback_days: int | None, conversation_days: int | None, max_days: int | None = None,
+                  stats_days: int | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     if any(days is not None and days < 0 for days in (callback_days, conversation_days)):
         print("Retention days must be 0 or more.", file=sys.stderr)
+        return 2
+    if stats_days is not None and stats_days < 1:
+        print("The anonymous counters must be kept at least 1 day.", file=sys.stderr)
         return 2
     if max_days is not None and max_days < 1:
         print("The maximum age of a contact request must be at least 1 day.", file=sys.stderr)
         return 2
     try:
-        result = run_purge(callback_days, conversation_days, max_days=max_days)
+        result = run_purge(callback_days, conversation_days, max_days=max_days, stats_days=stats_days)
     except ValueError as error:  # a bad retention setting in the environment
         print(f"error: {error}", file=sys.stderr)
         return 2
     # Counts only: what was deleted is nobody's business any more.
     print(f"Deleted {result.callbacks_deleted} handled contact requests, {result.conversations_deleted} "
           f"conversations ({result.events_deleted} events), {result.expired_deleted} contact requests older than "
-          "the maximum age.")
+          f"the maximum age, {result.stats_deleted} daily counters older than the statistics retention.")
     return 0

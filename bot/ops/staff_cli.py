@@ -1,6 +1,7 @@
 """`python -m bot staff add-user|reset-2fa|disable-user NAME`: staff console users.
 
-add-user reads the password from stdin (contract 6); reset-2fa and disable-user end the user's sessions.
+add-user reads the password from stdin (contract 6) and takes `--role worker|coordinator` (a worker by default;
+with --replace the role changes only when given); reset-2fa and disable-user end the user's sessions.
 """
 
 from __future__ import annotations
@@ -26,19 +27,19 @@ def read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def add_user_command(name: str, replace: bool) -> int:
+def add_user_command(name: str, replace: bool, role: str | None = None) -> int:
     try:
         password = read_password()
         engine = make_engine()
         try:
             with make_session_factory(engine)() as session:
-                user, created = add_user(session, name, password, utc_now(), replace=replace)
+                user, created = add_user(session, name, password, utc_now(), replace=replace, role=role)
         finally:
             engine.dispose()
     except StaffError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"{'Created' if created else 'Updated the password of'} staff user {user.username!r}.")
+    print(f"{'Created' if created else 'Updated the password of'} staff user {user.username!r} ({user.role}).")
     return 0
 
 

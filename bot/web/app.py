@@ -19,7 +19,8 @@ from bot.callbacks.office_hours import callback_deadline, format_day_fi, next_ca
 from bot.callbacks.queue import create_callback
 from bot.callbacks.vocabulary import CONTACT_METHODS, TIME_WINDOWS, TOPICS
 from bot.safety.texts import safety_text
-from bot.web import staff
+from bot.stats import counters
+from bot.web import counting, staff
 from bot.web.common import (
     DATABASE_KEY,
     HERE,
@@ -53,7 +54,9 @@ CALLBACKS_PER_CLIENT = (20, 3600.0)
 MAX_JSON_BYTES = 16 * 1024
 
 # Texts the page script needs; everything else is rendered by the template.
-SCRIPT_TEXTS = ("me", "bot", "network_error", "new_tab", "cb_has_errors", "cb_failed", "typing")
+SCRIPT_TEXTS = ("me", "bot", "network_error", "new_tab", "cb_has_errors", "cb_failed", "typing", "fb_question",
+                "fb_yes", "fb_no", "fb_reason_question", "fb_reason_not_near", "fb_reason_wrong_info",
+                "fb_reason_not_answered", "fb_skip_reason", "fb_failed")
 
 
 def content_security_policy(frame_ancestors: str) -> str:
@@ -205,6 +208,8 @@ async def callback_api(request: web.Request) -> web.Response:
         return web.json_response({"error": "storage", "message": texts["cb_failed"]}, status=503)
     per_session.hit(session_id)
     per_client.hit(client_key(request))
+    request.app[counting.COUNTS_KEY].add(counters.count_at(now, counters.CALLBACK_CREATED, clean["topic"],
+                                                           counters.WEB_FORM))
     log.info("contact request stored (web form)")
     # The promise is the service's 1–3 working days; only their last day is named, as it is certain (S9).
     message = texts["cb_saved"].format(day=callback_day_text(callback_deadline(now), now.date(), lang))
@@ -235,12 +240,14 @@ def create_app(rasa_url: str, settings: WebSettings | None = None, engine: Engin
                           client_max_size=64 * 1024)
     app[SETTINGS_KEY] = settings or WebSettings.from_env()
     app[DATABASE_KEY] = Database(engine=engine)
-    app[GATEWAY_KEY] = Gateway(rasa_url, routing=rasa_routing)
+    counts = counters.CounterBuffer()
+    app[GATEWAY_KEY] = Gateway(rasa_url, routing=rasa_routing, counts=counts)
     app[CHAT_LIMIT_KEY] = SlidingWindowLimiter(app[SETTINGS_KEY].chat_per_client, CHAT_WINDOW_SECONDS)
     app[CALLBACK_LIMITS_KEY] = (SlidingWindowLimiter(*CALLBACKS_PER_SESSION),
                                 SlidingWindowLimiter(*CALLBACKS_PER_CLIENT))
     app.cleanup_ctx.append(_database_ctx)
     app.cleanup_ctx.append(_gateway_ctx)
+    counting.setup(app, counts)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     app.router.add_get("/", chat_page)
     app.router.add_post("/api/chat", chat_api)

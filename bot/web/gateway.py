@@ -15,8 +15,11 @@ from typing import Any
 
 import aiohttp
 
+from bot.callbacks.office_hours import is_office_open
 from bot.safety.texts import has_lead, lead_for, safety_text
-from bot.safety.triage import CRISIS, triage
+from bot.safety.triage import CRISIS, NONE, Triage, triage
+from bot.stats import counters
+from core import clock
 
 log = logging.getLogger("perheopas.gateway")
 
@@ -50,7 +53,8 @@ class SessionState:
 class Gateway:
     """Forwards messages to Rasa's REST channel with limits and a static safety fallback."""
 
-    def __init__(self, rasa_url: str, timeout_seconds: float = 15.0, routing: str = "sticky") -> None:
+    def __init__(self, rasa_url: str, timeout_seconds: float = 15.0, routing: str = "sticky",
+                 counts: counters.CounterBuffer | None = None) -> None:
         """`rasa_url` is one URL or several separated by commas; they must share one tracker store.
 
         `sticky` sends every message of a conversation to the same process, which is what Rasa's in-memory lock
@@ -68,6 +72,8 @@ class Gateway:
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self.sessions: OrderedDict[str, SessionState] = OrderedDict()
         self._http: aiohttp.ClientSession | None = None
+        # Anonymous counts, kept in memory and written by a background task (bot/web/counting.py).
+        self.counts = counts
 
     def first_process(self, session_id: str) -> int:
         """Index of the Rasa process that gets this message first; the others only when it refuses connections."""
@@ -97,6 +103,7 @@ class Gateway:
         """Return (HTTP status, body) for one chat turn; the body always holds messages to show."""
         if not SESSION_ID.match(session_id or ""):
             return 400, {"error": "bad_session", "messages": []}
+        new_conversation = session_id not in self.sessions
         state = self._state(session_id)
         if self._rate_limited(state, time.monotonic()):
             return 429, {"error": "rate_limited", "messages": [{"text": safety_text("rate_limited")}]}
@@ -116,6 +123,7 @@ class Gateway:
             if not message:
                 return 400, {"error": "empty", "messages": [{"text": safety_text("empty")}]}
             verdict = triage(message)
+        self._count(new_conversation, verdict)
 
         replies = await self._forward(session_id, message)
         if replies is not None and not any(r.get("text") or r.get("buttons") for r in replies):
@@ -138,6 +146,19 @@ class Gateway:
             str(button.get("payload")) for reply in replies for button in reply.get("buttons") or []
         }
         return 200, {"messages": replies}
+
+    def _count(self, new_conversation: bool, verdict: Triage | None) -> None:
+        """Count the message, a conversation's start (its hour and whether staff were at work) and the triage
+        route, in memory: nothing about the session or the text goes into a count."""
+        if self.counts is None:
+            return
+        now = clock.now()
+        found = [counters.count_at(now, counters.MESSAGE)]
+        if new_conversation:
+            found.append(counters.conversation_count(now, is_office_open(now)))
+        if verdict is not None and verdict.route != NONE:
+            found.append(counters.count_at(now, counters.SAFETY_REPLY, verdict.route))
+        self.counts.add(*found)
 
     async def _forward(self, session_id: str, message: str) -> list[dict[str, Any]] | None:
         if self._http is None:

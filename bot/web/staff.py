@@ -27,7 +27,8 @@ from bot.callbacks.models import CallbackRequest
 from bot.callbacks.queue import claim_callback, complete_callback, list_callbacks
 from bot.callbacks.retention import deleted_soon, deletion_day
 from bot.callbacks.vocabulary import CALL, CALLBACK_STATUSES, SMS, VIOLENCE_TOPIC
-from bot.web import staff_login
+from bot.stats import counters
+from bot.web import staff_login, staff_stats
 from bot.web.common import DATABASE_KEY, SETTINGS_KEY, address_allowed, client_key, same_origin, ui_texts
 from bot.web.staff_login import LOGIN_PATH, SECOND_FACTOR_PATH, cookie_names, forget_cookie
 from core import clock
@@ -75,6 +76,9 @@ ACTION_LABELS = {
     "logout": "kirjautui ulos",
     "view_queue": "katsoi jonoa",
     "view_audit": "katsoi tapahtumalokia",
+    "view_stats": "katsoi tilastoja",
+    "export_stats": "latasi tilastot CSV-tiedostona",
+    "stats_refused": "yritti avata tilastot ilman koordinaattorin oikeuksia",
     "claim": "otti hoitoon",
     "claim_conflict": "yritti ottaa jo varatun",
     "note": "tallensi muistiinpanon",
@@ -92,6 +96,11 @@ def helsinki(moment: datetime | None, naive_is_utc: bool = False) -> str:
         moment = staff_store.as_utc(moment) if naive_is_utc else moment.replace(tzinfo=clock.HELSINKI)
     local = moment.astimezone(clock.HELSINKI)
     return f"{local.day}.{local.month}.{local.year} klo {local.hour}.{local.minute:02d}"
+
+
+def _aware(moment: datetime) -> datetime:
+    """A contact request's time with its zone (SQLite gives it back naive, in Helsinki time)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=clock.HELSINKI)
 
 
 def _is_staff_path(path: str) -> bool:
@@ -214,8 +223,13 @@ async def claim(request: web.Request) -> web.StreamResponse:
     who = _who(request)
 
     def run(db: Session) -> bool:
-        won = claim_callback(db, callback_id, who.username, clock.now())
+        now = clock.now()
+        won = claim_callback(db, callback_id, who.username, now)
         staff_store.audit(db, who.username, "claim" if won else "claim_conflict", staff_store.utc_now(), callback_id)
+        row = db.get(CallbackRequest, callback_id) if won else None
+        if row is not None:
+            # Time to first contact, as the figures keep it: a bucket and minutes, with the topic only.
+            counters.record(db, *counters.claim_counts(row.topic, _aware(row.created_at), now))
         return won
 
     won = await request.app[DATABASE_KEY].run(run)
@@ -243,9 +257,13 @@ async def mark_done(request: web.Request) -> web.StreamResponse:
     note = str((await request.post()).get("note", "")).strip()[: staff_store.MAX_NOTE_CHARS] or None
 
     def run(db: Session) -> bool:
-        done = complete_callback(db, callback_id, who.username, note, clock.now())
+        now = clock.now()
+        done = complete_callback(db, callback_id, who.username, note, now)
         if done:
             staff_store.audit(db, who.username, "done", staff_store.utc_now(), callback_id)
+            row = db.get(CallbackRequest, callback_id)
+            if row is not None:
+                counters.record(db, counters.count_at(now, counters.CALLBACK_DONE, row.topic))
         return done
 
     done = await request.app[DATABASE_KEY].run(run)
@@ -274,6 +292,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
 def setup(app: web.Application) -> None:
     """Register the console's routes; `require_staff_session` must be among the app's middlewares."""
     staff_login.setup(app)
+    staff_stats.setup(app)
     app.router.add_post("/staff/logout", logout)
     app.router.add_get("/staff", queue)
     app.router.add_post(f"/staff/callbacks/{CALLBACK_ID}/claim", claim)

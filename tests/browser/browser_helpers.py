@@ -15,6 +15,7 @@ from typing import Any
 from playwright.sync_api import Page
 
 import bot.callbacks.models  # noqa: F401  (registers the bot's tables)
+import bot.stats.models  # noqa: F401  (the anonymous counters)
 import catalog.models  # noqa: F401
 from core.db import Base, make_engine
 
@@ -81,6 +82,8 @@ SCRIPT: dict[str, list[dict[str, Any]]] = {
                            {"title": "Jotain muuta", "payload": "/out_of_scope"}]}],
     "/ask_opening_hours": [{"text": "Testikylän perhekahvila (esimerkkitieto) on auki tiistaisin 9.00–12.00.\n"
                                     "Puhelin 040 123 4567\nhttps://perhekeskus.example.fi/perhekahvila."}],
+    "perhekahvila": [{"text": "Testikylän perhekahvila (esimerkkitieto) on auki tiistaisin 9.00–12.00."},
+                     {"custom": {"feedback_topic": "kohtaamispaikka"}}],
     "html": [{"text": "<img src=x onerror=\"window.pwned=1\"> javascript:window.pwned=1 "
                       "<a href='javascript:window.pwned=1'>linkki</a>"}],
 }

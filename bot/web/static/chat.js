@@ -172,6 +172,72 @@
     callbackResult.hidden = true;
   }
 
+  // ---- feedback on a service answer: a thumb up or down, an optional reason from a fixed list, no free text -----
+
+  const REASONS = ["not_near", "wrong_info", "not_answered"];
+  let feedbackCount = 0;
+
+  function feedbackButton(label, emoji, onClick) {
+    const btn = document.createElement("button");
+    btn.type = "button";
+    if (emoji) {
+      const icon = document.createElement("span");
+      icon.setAttribute("aria-hidden", "true");
+      icon.textContent = emoji + " ";
+      btn.appendChild(icon);
+    }
+    btn.appendChild(document.createTextNode(label));
+    btn.addEventListener("click", onClick);
+    return btn;
+  }
+
+  async function sendFeedback(box, topic, rating, reason) {
+    let message = texts.fb_failed;
+    try {
+      const resp = await fetch("/api/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ session: sessionId(), lang: lang, topic: topic, rating: rating, reason: reason }),
+        credentials: "same-origin",
+      });
+      const data = await resp.json();
+      if (data.message) message = data.message;
+    } catch (e) { /* the thanks is replaced by the failure text; the chat itself goes on */ }
+    box.textContent = "";
+    const status = document.createElement("p");
+    status.setAttribute("role", "status");
+    status.textContent = message;
+    box.appendChild(status);
+  }
+
+  function showFeedback(topic) {
+    for (const old of log.querySelectorAll(".feedback")) old.remove();
+    feedbackCount += 1;
+    const box = document.createElement("div");
+    box.className = "feedback";
+    box.setAttribute("role", "group");
+    const question = document.createElement("p");
+    question.id = "fb-question-" + feedbackCount;
+    question.textContent = texts.fb_question;
+    box.setAttribute("aria-labelledby", question.id);
+    const choices = document.createElement("div");
+    choices.className = "fb-choices";
+    choices.appendChild(feedbackButton(texts.fb_yes, "👍", () => sendFeedback(box, topic, "up", null)));
+    choices.appendChild(feedbackButton(texts.fb_no, "👎", () => {
+      question.textContent = texts.fb_reason_question;
+      choices.textContent = "";
+      for (const reason of REASONS) {
+        choices.appendChild(feedbackButton(texts["fb_reason_" + reason], "",
+                                           () => sendFeedback(box, topic, "down", reason)));
+      }
+      choices.appendChild(feedbackButton(texts.fb_skip_reason, "", () => sendFeedback(box, topic, "down", null)));
+      choices.firstChild.focus();
+    }));
+    box.appendChild(question);
+    box.appendChild(choices);
+    log.appendChild(box);
+  }
+
   // ---- chat --------------------------------------------------------------------------------------------
 
   let busy = 0;
@@ -195,11 +261,14 @@
         credentials: "same-origin",
       });
       const data = await resp.json();
+      let feedbackTopic = null;
       for (const m of data.messages || []) {
         if (m.text) show(m.text, "bot");
         if (m.buttons && m.buttons.length) showButtons(m.buttons);
         if (m.custom && m.custom.show_callback_form) showCallbackForm();
+        if (m.custom && typeof m.custom.feedback_topic === "string") feedbackTopic = m.custom.feedback_topic;
       }
+      if (feedbackTopic) showFeedback(feedbackTopic);
       if (data.degraded) showCallbackForm();
     } catch (e) {
       show(texts.network_error, "bot");

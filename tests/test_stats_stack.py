@@ -1,0 +1,75 @@
+"""End to end (issue 19): conversations through the running stack's web gateway are counted by the actions and
+the web app, come out of `python -m bot stats --json`, and leave no text or id in the counters."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from stack import REPO, Stack, running_stack
+
+pytestmark = [pytest.mark.slow, pytest.mark.model]
+
+SEARCH = "onko Kempeleessä perhekahvilaa"
+DANGER = "mun mies lyö mua ja pelkään"
+NONSENSE = "qwerty zxcv asdf"
+
+
+def post(stack: Stack, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(stack.web_url + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def figures(stack: Stack) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "bot", "stats", "--json"], cwd=REPO, env=stack.env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_the_running_stack_counts_anonymously(tmp_path: Path) -> None:
+    sessions = {"search": "stack-stats-search-000001", "danger": "stack-stats-danger-000002",
+                "nonsense": "stack-stats-nonsense-0003"}
+    with running_stack(tmp_path, {"PERHEOPAS_NOW": "2026-11-24T21:00:00+02:00"}) as stack:
+        status, reply = post(stack, "/api/chat", {"session": sessions["search"], "message": SEARCH})
+        assert status == 200, reply
+        topics = [m["custom"]["feedback_topic"] for m in reply["messages"] if "feedback_topic" in m.get("custom", {})]
+        assert topics == ["kohtaamispaikka"], reply
+        assert post(stack, "/api/chat", {"session": sessions["danger"], "message": DANGER})[0] == 200
+        for _ in range(2):
+            assert post(stack, "/api/chat", {"session": sessions["nonsense"], "message": NONSENSE})[0] == 200
+        status, _ = post(stack, "/api/feedback", {"session": sessions["search"], "topic": topics[0],
+                                                  "rating": "down", "reason": "wrong_info"})
+        assert status == 201
+        deadline = time.monotonic() + 30
+        data = figures(stack)
+        # The web app writes its counts every few seconds: wait until the last of them (the feedback) is in.
+        while data["totals"]["feedback_down"] < 1 and time.monotonic() < deadline:
+            time.sleep(1)
+            data = figures(stack)
+        database = stack.env["DATABASE_URL"].removeprefix("sqlite:///")
+    totals = data["totals"]
+    assert totals["conversations"] == totals["conversations_after_hours"] == 3
+    assert totals["messages"] == 4
+    assert data["conversations_by_hour"] == {"21": {"after_hours": 3}}
+    assert data["topics_by_week"]["2026-W48"] == {"kohtaamispaikka": 1}
+    assert data["municipalities"] == {"Kempele": 1}
+    assert data["safety_replies"] == {"danger": 1}
+    # The model answers this nonsense with out_of_scope (a static response) or the fallback action, which alone is
+    # counted; tests/actions/test_stats_counts.py counts fallbacks through the action itself.
+    assert data["feedback_by_topic"] == {"kohtaamispaikka": {"down": 1, "wrong_info": 1}}
+    with sqlite3.connect(database) as conn:
+        stored = "\n".join(" ".join(map(str, row)) for row in conn.execute("SELECT * FROM stat_counts")).lower()
+    assert [s for s in [*sessions.values(), SEARCH, DANGER, NONSENSE, "qwerty", "lyö"] if s.lower() in stored] == []
