@@ -32,7 +32,7 @@ from actions.callback import (
 from actions.deps import session_factory
 from bot.callbacks.office_hours import callback_deadline, is_office_open, next_callback_day, next_office_opening
 from bot.callbacks.queue import NewCallback, create_callback
-from bot.callbacks.vocabulary import NO_CONTACT, OWN_WINDOW, SMS, URGENT, URGENT_CALLBACK, VIOLENCE_TOPIC
+from bot.callbacks.vocabulary import LANGUAGES, NO_CONTACT, OWN_WINDOW, SMS, URGENT, URGENT_CALLBACK, VIOLENCE_TOPIC
 from bot.stats import counters
 from core import phone
 from core.clock import now as clock_now
@@ -204,7 +204,8 @@ class ActionSubmitCallback(Action):
             alias=alias, municipality=slots["municipality"], urgent=slots["cb_urgency"] == URGENT_CALLBACK,
             safe_time=_safe_time(slots["cb_time_window"], slots["cb_safe_time"]) if violence else None,
             may_leave_message=bool(slots["cb_leave_message"]) if violence else None,
-            language="fi",
+            # The conversation's language as the safety triage last read it (S10): staff call in that language.
+            language=tracker.get_slot("reply_language") if tracker.get_slot("reply_language") in LANGUAGES else "fi",
         )
         if _per_conversation.blocked(tracker.sender_id) or _per_process.blocked(""):
             log.warning("contact request refused: too many in the last hour")

@@ -338,6 +338,26 @@ async def test_violence_request_shows_safe_time_message_wish_and_the_safe_contac
     assert 'href="tel:+358501123456"' in page
 
 
+async def test_the_queue_filters_by_language(client: TestClient, engine: Engine) -> None:
+    """S10: staff find the requests to answer in Swedish or English; rows from before languages count as Finnish."""
+    with session(engine) as db:
+        for language, phone in (("sv", "+358501000001"), ("en", "+358501000002"), (None, "+358501000003")):
+            create_callback(db, NewCallback(
+                topic="eroauttaminen", contact_method="call", phone_e164=phone, time_window="any",
+                callback_due=datetime(2025, 12, 22).date(), consent_notice_version="test", language=language or "fi",
+            ), datetime(2025, 12, 19, 10, tzinfo=timezone.utc))
+        db.execute(update(CallbackRequest).where(CallbackRequest.phone == "+358501000003").values(language=None))
+        db.commit()
+    await login(client)
+    swedish = await (await client.get("/staff?status=new&language=sv")).text()
+    assert "tel:+358501000001" in swedish and "tel:+358501000002" not in swedish
+    assert '<option value="sv" selected>ruotsi</option>' in swedish
+    finnish = await (await client.get("/staff?status=new&language=fi")).text()
+    assert "tel:+358501000003" in finnish and "tel:+358501000001" not in finnish
+    every = await (await client.get("/staff?status=new&language=xx")).text()
+    assert all(f"tel:+35850100000{n}" in every for n in (1, 2, 3))
+
+
 def test_safe_contact_steps_keep_what_the_bot_promises() -> None:
     """The bot's SMS and voicemail promises (actions/data/texts.yml) are what staff are told to do."""
     from actions import render

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.callbacks.models import CallbackRequest
-from bot.callbacks.vocabulary import CALLBACK_STATUSES
+from bot.callbacks.vocabulary import CALLBACK_STATUSES, LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,21 @@ def create_callback(session: Session, request: NewCallback, now: datetime) -> Ca
     return row
 
 
-def list_callbacks(session: Session, status: str | None = None) -> Sequence[CallbackRequest]:
+def list_callbacks(session: Session, status: str | None = None,
+                   language: str | None = None) -> Sequence[CallbackRequest]:
+    """Requests, urgent first then oldest first; optionally of one status and one language (fi, sv, en)."""
     query = select(CallbackRequest).order_by(CallbackRequest.urgent.desc(), CallbackRequest.created_at)
     if status is not None:
         if status not in CALLBACK_STATUSES:
             raise ValueError(f"unknown status {status!r}")
         query = query.where(CallbackRequest.status == status)
+    if language is not None:
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}")
+        matches = CallbackRequest.language == language
+        if language == "fi":  # rows from before languages were stored are Finnish
+            matches = or_(matches, CallbackRequest.language.is_(None))
+        query = query.where(matches)
     return session.execute(query).scalars().all()
 
 

@@ -30,6 +30,9 @@ LATER = "later"
 URGENT_CALLBACK = "urgent_callback"
 URGENCY_VALUES = (URGENT, LATER, URGENT_CALLBACK)
 
+# The language staff should use (contract 6): the chat page's, or the conversation's (S10).
+LANGUAGES = ("fi", "sv", "en")
+
 # Where a stored request is in the staff's work.
 CALLBACK_STATUSES = ("new", "claimed", "done")
 

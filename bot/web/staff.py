@@ -26,7 +26,7 @@ from bot.callbacks import staff_store
 from bot.callbacks.models import CallbackRequest
 from bot.callbacks.queue import claim_callback, complete_callback, list_callbacks
 from bot.callbacks.retention import deleted_soon, deletion_day
-from bot.callbacks.vocabulary import CALL, CALLBACK_STATUSES, SMS, VIOLENCE_TOPIC
+from bot.callbacks.vocabulary import CALL, CALLBACK_STATUSES, LANGUAGES, SMS, VIOLENCE_TOPIC
 from bot.stats import counters
 from bot.web import staff_login, staff_stats
 from bot.web.common import DATABASE_KEY, SETTINGS_KEY, address_allowed, client_key, same_origin, ui_texts
@@ -173,8 +173,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 # --- the queue ----------------------------------------------------------------------------------------------
 
 
-def _queue_data(db: Session, status: str, username: str) -> dict[str, Any]:
-    rows = list_callbacks(db, status)
+def _queue_data(db: Session, status: str, username: str, language: str | None = None) -> dict[str, Any]:
+    rows = list_callbacks(db, status, language)
     counts = dict(db.execute(select(CallbackRequest.status, func.count()).group_by(CallbackRequest.status)).all())
     staff_store.audit(db, username, "view_queue", staff_store.utc_now(), detail=status)
     return {"rows": rows, "counts": {s: int(counts.get(s, 0)) for s in CALLBACK_STATUSES}}
@@ -184,8 +184,11 @@ async def queue(request: web.Request) -> web.StreamResponse:
     status = request.query.get("status", "new")
     if status not in CALLBACK_STATUSES:
         status = "new"
+    language = request.query.get("language") or None
+    if language not in LANGUAGES:
+        language = None
     who = _who(request)
-    data = await request.app[DATABASE_KEY].run(_queue_data, status, who.username)
+    data = await request.app[DATABASE_KEY].run(_queue_data, status, who.username, language)
     texts = ui_texts("fi")
     max_days = request.app[SETTINGS_KEY].callback_max_days
     today = clock.now().date()
@@ -194,6 +197,8 @@ async def queue(request: web.Request) -> web.StreamResponse:
         "csrf_token": who.csrf_token,
         "status": status,
         "statuses": CALLBACK_STATUSES,
+        "language": language,
+        "languages": LANGUAGES,
         "status_labels": STATUS_LABELS,
         "counts": data["counts"],
         "rows": data["rows"],

@@ -230,6 +230,15 @@ async def test_request_is_stored_then_confirmed_and_forgotten(sessions: sessionm
     assert_forgotten(outcome.slots)
 
 
+@pytest.mark.parametrize(("reply_language", "stored"), [("sv", "sv"), ("en", "en"), (None, "fi"), ("xx", "fi")])
+async def test_the_request_keeps_the_conversation_s_language(sessions: sessionmaker[Session],
+                                                              reply_language: str | None, stored: str) -> None:
+    """S10: staff see that a Swedish conversation asked for the call (contract 6: `language`)."""
+    await run(ActionSubmitCallback(), make_tracker(PHONE_TEXT, "inform",
+                                                   slots={**FILLED, "reply_language": reply_language}))
+    assert rows(sessions)[0].language == stored
+
+
 async def test_a_conversation_stores_a_few_requests_an_hour_then_refuses_kindly(
         sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
     from actions import callback_steps
