@@ -46,7 +46,8 @@ def _rasa_environment(stack: Stack) -> dict[str, str]:
             raw = Path(f"/proc/{pid}/environ").read_bytes()
         except OSError:
             continue
-        if b"rasa" in argv and b"--port" in argv and argv[argv.index(b"--port") + 1] == str(stack.rasa_port).encode():
+        is_rasa = b"bot.rasa_ext" in argv and b"run" in argv  # our entry point to Rasa (bot/rasa_ext/__main__.py)
+        if is_rasa and b"--port" in argv and argv[argv.index(b"--port") + 1] == str(stack.rasa_port).encode():
             return dict(item.decode().split("=", 1) for item in raw.split(b"\0") if b"=" in item)
     raise AssertionError(f"no Rasa process on port {stack.rasa_port} under the stack")
 
