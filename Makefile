@@ -116,9 +116,10 @@ test-without-model: venv data/nlu/generated/municipalities.yml node_modules/.ins
 bench-reference: venv
 	@$(PY) bench/load.py --short --train-reference-only
 
-# The fast loop: what a developer runs before each commit. Needs no trained model and no servers.
+# The fast loop: what a developer runs before each commit. Needs no trained model and no servers; the tests run
+# on both cores (pytest-xdist).
 check: venv static
-	@$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
+	@$(PY) -m pytest -q -p no:cacheprovider -m "not slow" -n 2
 
 static: lint types
 
