@@ -7,6 +7,7 @@ test_stack_browser.py does the round trip through the real assistant.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -50,6 +51,10 @@ def test_bot_replies_render_buttons_links_and_no_html(page: Page, webapp: WebApp
     buttons.first.click()
     expect(page.locator(".msg.me").last).to_have_text(re.compile("Aukioloajat"))
     expect(page.locator(".buttons")).to_have_count(0)
+    # The page shows the click before its request reaches the (fake) Rasa: wait for it rather than race it.
+    deadline = time.monotonic() + 10
+    while rasa_up.received[-1]["message"] != "/ask_opening_hours" and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
     assert rasa_up.received[-1]["message"] == "/ask_opening_hours"
 
     link = page.locator(f"{BOT} a[href^='https://']")
