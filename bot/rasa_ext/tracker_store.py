@@ -25,7 +25,7 @@ import sqlalchemy.pool
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.events import Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import Engine
@@ -68,10 +68,10 @@ def names_in(events: list[Event]) -> frozenset[str]:
     """Values given to NAME_SLOTS among these events, sealed ones opened (the bot may echo them later)."""
     found = set()
     for event in events:
-        data = event.as_dict()
-        value = data.get("value")
-        if data.get("event") != "slot" or data.get("name") not in NAME_SLOTS or not isinstance(value, str):
+        # Runs over the whole session on every save: read the slot events' attributes, serialise nothing.
+        if not isinstance(event, SlotSet) or event.key not in NAME_SLOTS or not isinstance(event.value, str):
             continue
+        value = event.value
         name = unseal(value) if is_sealed(value) else value
         if name and any(ch.isalpha() for ch in name) and name != NAME_PLACEHOLDER:  # not "-" (no alias)
             found.add(name.strip())
