@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stack import MODEL, REPO, free_port, prepare_database, require_model
+from stack import MODEL, REPO, free_ports, prepare_database, require_model
 
 READY_TIMEOUT_S = 300.0
 
@@ -203,12 +203,13 @@ def parts_environment(workdir: Path, extra_env: dict[str, str] | None = None) ->
 
     # One Rasa process unless asked for more (the benchmark asks for what `make run` would start).
     extra_env = {"PERHEOPAS_RASA_PROCESSES": "1", **(extra_env or {})}
+    actions_port, rasa_port, web_port = free_ports(1, int(extra_env["PERHEOPAS_RASA_PROCESSES"]), 1)
     saved = dict(os.environ)
     try:
         os.environ.update({
-            "PERHEOPAS_ACTIONS_PORT": str(free_port()),
-            "PERHEOPAS_RASA_PORT": str(free_port(int(extra_env["PERHEOPAS_RASA_PROCESSES"]))),
-            "PERHEOPAS_WEB_PORT": str(free_port()),
+            "PERHEOPAS_ACTIONS_PORT": str(actions_port),
+            "PERHEOPAS_RASA_PORT": str(rasa_port),
+            "PERHEOPAS_WEB_PORT": str(web_port),
             "PERHEOPAS_VAR": str(workdir),
             "DATABASE_URL": f"sqlite:///{workdir / 'app.db'}",
             "RASA_TELEMETRY_ENABLED": "false",

@@ -21,22 +21,51 @@ MODEL = REPO / "models" / "perheopas.tar.gz"
 
 def free_port(count: int = 1) -> int:
     """A free port on loopback; with count > 1 the first of that many free ports in a row (port, port + 1, ...)."""
+    return free_ports(count)[0]
+
+
+def free_ports(*counts: int) -> list[int]:
+    """Distinct free loopback ports, one per count (a count above 1 asks for that many in a row).
+
+    Every chosen port stays bound until all are chosen: asked one at a time, the kernel may hand the same port out
+    twice, and a stack whose web port is its action server's answers the chat with the action server's 403.
+    """
+    held: list[socket.socket] = []
+    try:
+        chosen = [_hold_run(count, held) for count in counts]
+    finally:
+        for sock in held:
+            sock.close()
+    return chosen
+
+
+def _hold_run(count: int, held: list[socket.socket]) -> int:
     for _ in range(100):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if all(_bindable(port + offset) for offset in range(1, count)):
+        first = socket.socket()
+        first.bind(("127.0.0.1", 0))
+        port = int(first.getsockname()[1])
+        run = [first]
+        for offset in range(1, count):
+            sock = _bound(port + offset)
+            if sock is None:
+                break
+            run.append(sock)
+        if len(run) == count:
+            held.extend(run)
             return port
+        for sock in run:
+            sock.close()
     raise RuntimeError(f"found no {count} free ports in a row")
 
 
-def _bindable(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+def _bound(port: int) -> socket.socket | None:
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        return None
+    return sock
 
 
 @dataclass
@@ -97,7 +126,7 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
     require_model()
     # One Rasa process unless the test asks for more: each costs a model load (about 100 s on 2 cores).
     extra_env = {"PERHEOPAS_RASA_PROCESSES": "1", **(extra_env or {})}
-    ports = free_port(), free_port(int(extra_env["PERHEOPAS_RASA_PROCESSES"])), free_port()
+    ports = free_ports(1, int(extra_env["PERHEOPAS_RASA_PROCESSES"]), 1)
     env = dict(os.environ)
     env.update({
         "PERHEOPAS_ACTIONS_PORT": str(ports[0]),
@@ -117,7 +146,7 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
     with log_path.open("wb") as log_file:
         process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=REPO, env=env,
                                    stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
-    stack = Stack(*ports, env=env, process=process, log_path=log_path)
+    stack = Stack(ports[0], ports[1], ports[2], env=env, process=process, log_path=log_path)
     try:
         deadline = time.monotonic() + ready_timeout
         while "ready in" not in stack.log():
