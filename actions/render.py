@@ -232,18 +232,25 @@ def services_replies(need: Need, result: Services, now: datetime) -> list[Reply]
     if intro:
         replies.append({"text": intro})
     if result.local:
-        header = text("services.local", municipality=result.municipality)
+        header = _need_text(need, "local", "services.local", municipality=result.municipality)
         replies += record_replies(header, result.local, now, True, result.municipality)
     elif result.municipality and need.topics:
-        replies.append({"text": text("services.none_local", municipality=result.municipality)})
+        none_local = _need_text(need, "none_local", "services.none_local", municipality=result.municipality)
+        replies.append({"text": none_local})
     if result.national:
-        replies += record_replies(text("services.national"), result.national, now, True)
+        replies += record_replies(_need_text(need, "national", "services.national"), result.national, now, True)
     if not result.local and not result.national:
         replies.append({"text": text("services.nothing")})
     if need.is_violence:
         replies.append({"text": text("services.quick_exit")})
     replies[-1]["buttons"] = buttons("buttons.callback") + related_buttons(need) + buttons("buttons.something_else")
     return replies
+
+
+def _need_text(need: Need, key: str, default: str, **values: object) -> str:
+    """The need's own wording of a header (texts.yml needs.<name>.<key>) if it has one, else the shared one."""
+    own = f"needs.{need.name}.{key}"
+    return text(own, **values) if has_text(own) else text(default, **values)
 
 
 def urgent_replies(records: Sequence[ServiceRecord], now: datetime, skip_numbers: set[str]) -> list[Reply]:
@@ -261,7 +268,8 @@ def urgent_replies(records: Sequence[ServiceRecord], now: datetime, skip_numbers
 
 def search_replies(records: Sequence[ServiceRecord], now: datetime) -> list[Reply]:
     """The second fallback: what the catalogue's text search found, or an honest "nothing", and a callback."""
-    closing = buttons("buttons.callback") + buttons("buttons.something_else")
+    # A family question the bot did not understand still gets the family centre's own advice (palveluohjaus).
+    closing = buttons("buttons.callback") + buttons("buttons.other_matter") + buttons("buttons.something_else")
     if not records:
         return [{"text": text("fallback.search_none"), "buttons": closing}]
     replies = record_replies(text("fallback.search_header"), records, now, True)

@@ -109,7 +109,7 @@ def test_migrate_and_load_sample_on_a_fresh_database(new_database: Callable[[str
     first = run(fresh, "migrate")
     assert first.returncode == 0 and "up to date" in first.stdout, first.stderr
     loaded = run(fresh, "load-sample", "--if-empty")
-    assert loaded.returncode == 0 and "added: 30 services" in loaded.stdout, loaded.stderr
+    assert loaded.returncode == 0 and "added: 53 services" in loaded.stdout, loaded.stderr
     again = run(fresh, "load-sample", "--if-empty")
     assert "already has services" in again.stdout
     assert run(fresh, "validate").returncode == 0

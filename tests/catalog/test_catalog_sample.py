@@ -37,7 +37,7 @@ def test_local_and_regional_entries_are_marked_as_examples(sample: Session) -> N
     rows = sample.execute(select(Channel.scope, Channel.is_example, Channel.last_verified, Channel.source_url)).all()
     assert all(row.is_example for row in rows if row.scope != "national")
     national = [row for row in rows if row.scope == "national"]
-    assert len(national) == 6
+    assert len(national) == 13  # 6 for the first three paths, 7 for the rest of the family centre (issue 15)
     assert all(not row.is_example and row.last_verified and row.source_url for row in national)
 
 
@@ -105,6 +105,18 @@ def test_crisis_services_never_fail(sample: Session, place: str | None) -> None:
         ("kohtaamispaikka", "Hervannassa", "Hervannan perhekahvila"),
         ("kohtaamispaikka", "Tuirassa", "Avoin päiväkoti Otto, Oulun keskusta"),
         ("anonyymi_chat", "Muhoksella", "Perhekeskuksen chat"),
+        # The rest of the family centre (issue 15).
+        ("neuvola", "Tuirassa", "Tuiran neuvola"),
+        ("neuvola", "Kempeleessä", "Neuvolan puhelinneuvonta"),
+        ("perheneuvola", "Oulussa", "Oulun perheneuvola"),
+        ("perhetyo", "Nokialla", "Lapsiperheiden kotipalvelun ja perhetyön neuvonta"),
+        ("varhaiskasvatus", "Tampereella", "Varhaiskasvatuksen asiakaspalvelu, Tampere"),
+        ("mielenterveys", "Oulussa", "Mielenterveys- ja päihdepiste, Oulu"),
+        ("paihteet", "Lempäälässä", "Mielenterveys- ja päihdeneuvonta"),
+        ("toimeentulo", "Raahessa", "Sosiaalityön puhelinneuvonta"),
+        ("talousneuvonta", "Ylöjärvellä", "Talous- ja velkaneuvonta, Pirkanmaa"),
+        ("oppilashuolto", "Kuusamossa", "Oppilashuollon puhelin"),
+        ("palveluohjaus", "Limingassa", "Perheneuvolan neuvontapuhelin"),
     ],
 )
 def test_topics_the_bot_asks_for(sample: Session, topic: str, place: str, expected: str) -> None:
@@ -162,3 +174,34 @@ def test_example_numbers_are_obviously_not_real(sample: Session) -> None:
 def test_last_verified_dates(sample: Session) -> None:
     record = national_services(sample, "hatanumero", now=NOW)[0]
     assert record.last_verified == date(2026, 11, 24) and record.source_url == "https://112.fi"
+
+
+@pytest.mark.parametrize(
+    ("topic", "expected"),
+    [
+        ("toimeentulo", {"Kelan perustoimeentulotuki"}),
+        ("talousneuvonta", {"Takuusäätiö"}),
+        ("paihteet", {"Päihdelinkki"}),
+        ("mielenterveys", {"MIELI Kriisipuhelin", "Mielenterveystalo.fi", "Äimä ry"}),
+        ("vanhemmuus", {"MLL:n Vanhempainpuhelin"}),
+        ("terveysneuvonta", {"Päivystysapu 116117"}),
+    ],
+)
+def test_national_pointers_of_the_family_centre(sample: Session, topic: str, expected: set[str]) -> None:
+    records = national_services(sample, topic, now=NOW)
+    assert set(names(records)) == expected
+    assert all(r.scope == "national" and not r.is_example and r.source_url for r in records)
+
+
+def test_real_national_services_carry_no_number_we_could_not_check(sample: Session) -> None:
+    """Only Päivystysapu's 116117 is given; the others send the parent to their own page (S4)."""
+    topics = ("toimeentulo", "talousneuvonta", "paihteet", "vanhemmuus", "terveysneuvonta")
+    phones = {r.channel_name: r.phones for topic in topics for r in national_services(sample, topic, now=NOW)}
+    assert phones.pop("Päivystysapu 116117")[0][0].replace(" ", "") == "116117"
+    assert all(not numbers for numbers in phones.values()), phones
+
+
+def test_separation_services_are_not_the_family_guidance_clinic(sample: Session) -> None:
+    found = names(find_services(sample, "perheneuvola", "Oulu", now=NOW, limit=10))
+    assert "Oulun perheneuvola" in found
+    assert not [name for name in found if "ero" in name.lower().split()[0]], found
