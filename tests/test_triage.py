@@ -264,9 +264,9 @@ def test_the_component_routes_and_tags_language(text: str, predicted: str, inten
     assert out["entities"]["triage_young"] == young
 
 
-def test_the_component_leaves_ordinary_messages_alone() -> None:
+def test_the_component_leaves_ordinary_messages_alone_but_for_their_language() -> None:
     assert _processed("onko Kempeleessä perhekahvilaa", "find_kohtaamispaikka") == {
-        "intent": "find_kohtaamispaikka", "entities": {}}
+        "intent": "find_kohtaamispaikka", "entities": {"triage_language": "fi"}}
 
 
 @pytest.mark.parametrize("predicted,confidence,intent", [

@@ -7,6 +7,8 @@ Adding a value here offers it everywhere; the texts that name each value live wi
 
 from __future__ import annotations
 
+from core import language
+
 # What the request is about (the web form's and the conversation's topic choice).
 MEETING_PLACE_TOPIC = "kohtaamispaikka"
 SEPARATION_TOPIC = "eroauttaminen"
@@ -31,7 +33,7 @@ URGENT_CALLBACK = "urgent_callback"
 URGENCY_VALUES = (URGENT, LATER, URGENT_CALLBACK)
 
 # The language staff should use (contract 6): the chat page's, or the conversation's (S10).
-LANGUAGES = ("fi", "sv", "en")
+LANGUAGES = language.LANGUAGES
 
 # Where a stored request is in the staff's work.
 CALLBACK_STATUSES = ("new", "claimed", "done")

@@ -42,11 +42,12 @@ LEADS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def lead_for(verdict: Triage) -> str | None:
-    """The static safety lead this message's reply must start with, in the language of the match."""
+def lead_for(verdict: Triage, language: str | None = None) -> str | None:
+    """The static safety lead this message's reply must start with, in the message's language (core/language.py)
+    or, when none is given, the language of the patterns that matched."""
     if verdict.route == NONE:
         return None
-    return safety_text(LEADS[verdict.route][0], verdict.language)
+    return safety_text(LEADS[verdict.route][0], language or verdict.language)
 
 
 def has_lead(verdict: Triage, replies: list[dict[str, Any]]) -> bool:

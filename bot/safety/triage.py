@@ -28,6 +28,7 @@ from bot.safety.danger import (
     default_patterns,
     normalise,
 )
+from core.language import LANGUAGES
 
 DATA = Path(__file__).parent / "data"
 CRISIS_PATTERNS_PATH = DATA / "crisis_patterns.yml"
@@ -43,7 +44,6 @@ YOUNG = "young"                  # a child or teen writes: 116 111 and a safe ad
 NONE = "none"
 
 CRISIS_KINDS = ("suicide", "self_harm", "close_one", "harm_thoughts")
-LANGUAGES = ("fi", "sv", "en")
 
 #: The intent each route gives the message in Rasa (bot.rasa_ext.components.danger); the danger route keeps the
 #: classifier's violence intent when it has one, and is decided there.

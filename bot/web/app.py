@@ -148,10 +148,12 @@ async def chat_api(request: web.Request) -> web.Response:
                                  status=429)
     text = body.get("message")
     payload = body.get("payload")
+    page_language = body.get("lang")
     status, reply = await request.app[GATEWAY_KEY].handle(
         str(body.get("session", "")),
         text if isinstance(text, str) else None,
         payload if isinstance(payload, str) else None,
+        page_language if isinstance(page_language, str) else None,
     )
     return web.json_response(reply, status=status)
 

@@ -20,10 +20,10 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.callbacks.retention import DEFAULT_MAX_DAYS, max_days_from_env
 from core.db import make_engine, make_session_factory
+from core.language import LANGUAGES
 
 HERE = Path(__file__).parent
 WEB_TEXTS_FILE = HERE / "data" / "web_texts.yml"
-LANGUAGES = ("fi", "sv", "en")
 DEFAULT_QUICK_EXIT_URL = "https://yle.fi/saa"
 
 T = TypeVar("T")

@@ -19,7 +19,7 @@ from bot.callbacks.office_hours import is_office_open
 from bot.safety.texts import has_lead, lead_for, safety_text
 from bot.safety.triage import CRISIS, NONE, Triage, triage
 from bot.stats import counters
-from core import clock
+from core import clock, language
 
 log = logging.getLogger("perheopas.gateway")
 
@@ -44,10 +44,12 @@ def clean_user_text(text: str) -> str:
 
 @dataclass
 class SessionState:
-    """Per-session gateway memory: recent message times and the button payloads the bot last offered."""
+    """Per-session gateway memory: recent message times, the button payloads the bot last offered and the
+    conversation's language (core/language.py), which a one-word message does not change."""
 
     sent_at: list[float] = field(default_factory=list)
     offered_payloads: set[str] = field(default_factory=set)
+    language: str | None = None
 
 
 class Gateway:
@@ -99,14 +101,20 @@ class Gateway:
         state.sent_at.append(now)
         return False
 
-    async def handle(self, session_id: str, text: str | None, payload: str | None) -> tuple[int, dict[str, Any]]:
-        """Return (HTTP status, body) for one chat turn; the body always holds messages to show."""
+    async def handle(self, session_id: str, text: str | None, payload: str | None,
+                     page_language: str | None = None) -> tuple[int, dict[str, Any]]:
+        """Return (HTTP status, body) for one chat turn; the body always holds messages to show.
+
+        `page_language` is the chat page's language: a new conversation starts in it unless its first message
+        is plainly in another language.
+        """
         if not SESSION_ID.match(session_id or ""):
             return 400, {"error": "bad_session", "messages": []}
         new_conversation = session_id not in self.sessions
         state = self._state(session_id)
+        known = state.language or language.normalise_language(page_language) or language.DEFAULT_LANGUAGE
         if self._rate_limited(state, time.monotonic()):
-            return 429, {"error": "rate_limited", "messages": [{"text": safety_text("rate_limited")}]}
+            return 429, {"error": "rate_limited", "messages": [{"text": safety_text("rate_limited", known)}]}
 
         if payload is not None:
             # Buttons may only send what the bot itself offered to this session.
@@ -117,35 +125,42 @@ class Gateway:
         else:
             raw = text or ""
             if len(raw) > MAX_MESSAGE_CHARS:
-                msg = safety_text("too_long", limit=MAX_MESSAGE_CHARS)
+                msg = safety_text("too_long", known, limit=MAX_MESSAGE_CHARS)
                 return 413, {"error": "too_long", "messages": [{"text": msg}]}
             message = clean_user_text(raw)
             if not message:
-                return 400, {"error": "empty", "messages": [{"text": safety_text("empty")}]}
+                return 400, {"error": "empty", "messages": [{"text": safety_text("empty", known)}]}
             verdict = triage(message)
+        reply_language = self._language(state, page_language, message if payload is None else None, verdict)
         self._count(new_conversation, verdict)
 
-        replies = await self._forward(session_id, message)
+        replies = await self._forward(session_id, message, reply_language)
         if replies is not None and not any(r.get("text") or r.get("buttons") for r in replies):
             # Rasa said nothing: a custom action failed (action server down, say). Silence is no answer.
             log.warning("rasa gave an empty reply")
             replies = None
-        lead = lead_for(verdict) if verdict is not None else None
+        lead = lead_for(verdict, reply_language) if verdict is not None else None
         if replies is None:
             state.offered_payloads.clear()
-            language = verdict.language if verdict is not None else "fi"
-            return 200, {"degraded": True, "messages": self._fallback_messages(language, lead)}
+            return 200, {"degraded": True, "messages": self._fallback_messages(reply_language, lead)}
         if lead and verdict is not None and not has_lead(verdict, replies):
             # S1, S6, S7: a deterministic guarantee on top of Rasa: the safety numbers lead the reply.
             replies.insert(0, {"text": lead})
         if verdict is not None and verdict.route == CRISIS and verdict.danger.is_danger and not any(
                 "080 005 005" in str(reply.get("text") or "") for reply in replies):
             # Someone in crisis who also tells of violence gets Nollalinja right after the crisis line (S1).
-            replies.insert(1, {"text": safety_text("emergency_lead", verdict.language)})
+            replies.insert(1, {"text": safety_text("emergency_lead", reply_language)})
         state.offered_payloads = {
             str(button.get("payload")) for reply in replies for button in reply.get("buttons") or []
         }
         return 200, {"messages": replies}
+
+    @staticmethod
+    def _language(state: SessionState, page_language: str | None, text: str | None, verdict: Triage | None) -> str:
+        """Decide the message's language once (core/language.py) and remember it for the conversation."""
+        patterns = verdict.language if verdict is not None and verdict.route != NONE else None
+        state.language = language.choose(text, state.language, page_language, patterns)
+        return state.language
 
     def _count(self, new_conversation: bool, verdict: Triage | None) -> None:
         """Count the message, a conversation's start (its hour and whether staff were at work) and the triage
@@ -160,14 +175,15 @@ class Gateway:
             found.append(counters.count_at(now, counters.SAFETY_REPLY, verdict.route))
         self.counts.add(*found)
 
-    async def _forward(self, session_id: str, message: str) -> list[dict[str, Any]] | None:
+    async def _forward(self, session_id: str, message: str, reply_language: str) -> list[dict[str, Any]] | None:
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=self.timeout)
         first = self.first_process(session_id)
         for attempt in range(len(self.rasa_urls)):
             url = self.rasa_urls[(first + attempt) % len(self.rasa_urls)]
             try:
-                async with self._http.post(url, json={"sender": session_id, "message": message}) as resp:
+                async with self._http.post(url, json={"sender": session_id, "message": message,
+                                                        "metadata": {"language": reply_language}}) as resp:
                     if resp.status != 200:
                         log.warning("rasa answered HTTP %s", resp.status)
                         return None

@@ -1,4 +1,5 @@
-"""Rasa NLU component that lets the deterministic safety triage overrule the classifier (S1, S6, S7).
+"""Rasa NLU component that lets the deterministic safety triage overrule the classifier (S1, S6, S7), and that
+names each message's language (S10).
 
 The module keeps its old name because config.yml and trained models refer to ``DangerOverride``.
 """
@@ -17,6 +18,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.safety.triage import DANGER, NONE, Triage, triage, warm_up
+from core import language
 
 VIOLENCE_INTENT_PREFIX = "violence_"
 #: Intents whose static replies switch the conversation onto a safety path (emergency numbers, crisis lines).
@@ -25,8 +27,12 @@ SAFETY_INTENTS = ("crisis_suicidal", "crisis_close_one", "crisis_harm_thoughts",
 #: also names 112): on the development sets the classifier alone sent many everyday messages ("my 8yo beat me at
 #: chess") onto the emergency path, and most of its own catches were above it (README, "Safety triage").
 DEFAULT_CLASSIFIER_ONLY_THRESHOLD = 0.8
-#: Entities the triage adds; domain.yml maps them to the slots its responses' variations depend on.
+#: Entities the triage adds; domain.yml maps them to the slots its responses' variations depend on. The language
+#: entity fills `reply_language`, which every reply follows; a message that adds none keeps the conversation's.
 LANGUAGE_ENTITY = "triage_language"
+#: Where the web gateway puts the language it decided for the message (core/language.py), in the REST metadata.
+METADATA = "metadata"
+METADATA_LANGUAGE = "language"
 YOUNG_ENTITY = "triage_young"
 TRIAGE_ENTITIES = (LANGUAGE_ENTITY, YOUNG_ENTITY)
 
@@ -67,6 +73,7 @@ class DangerOverride(GraphComponent):
             if not text:
                 continue
             verdict = triage(text)
+            _set_language(message, text, verdict)
             predicted = (message.get(INTENT) or {}).get("name") or ""
             if verdict.route == NONE:
                 self._demote_unsure_safety_guess(message, predicted)
@@ -76,10 +83,9 @@ class DangerOverride(GraphComponent):
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
             message.set(INTENT_RANKING_KEY, [{"name": name, "confidence": 1.0}, *ranking], add_to_output=True)
             message.set("danger", {"immediate": verdict.danger.immediate}, add_to_output=True)
-            entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") not in TRIAGE_ENTITIES]
-            entities += [_entity(LANGUAGE_ENTITY, verdict.language),
-                         _entity(YOUNG_ENTITY, "yes" if verdict.young else "no")]
-            message.set(ENTITIES, entities, add_to_output=True)
+            entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != YOUNG_ENTITY]
+            message.set(ENTITIES, [*entities, _entity(YOUNG_ENTITY, "yes" if verdict.young else "no")],
+                        add_to_output=True)
         return messages
 
 
@@ -93,6 +99,19 @@ class DangerOverride(GraphComponent):
         message.set(INTENT, fallback, add_to_output=True)
         ranking = message.get(INTENT_RANKING_KEY) or []
         message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
+
+
+def _set_language(message: Message, text: str, verdict: Triage) -> None:
+    """The language the gateway decided for the message; without one (Rasa used directly) the detector's, only
+    when it is sure, or the matched safety patterns'. No language entity leaves the conversation's as it was."""
+    metadata = message.get(METADATA) or {}
+    decided = language.normalise_language(metadata.get(METADATA_LANGUAGE)) if isinstance(metadata, dict) else None
+    if decided is None:
+        decided = language.plain_language(text) or (verdict.language if verdict.route != NONE else None)
+    entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != LANGUAGE_ENTITY]
+    if decided is not None:
+        entities.append(_entity(LANGUAGE_ENTITY, decided))
+    message.set(ENTITIES, entities, add_to_output=True)
 
 
 def _danger_intent(predicted: str, verdict: Triage) -> str:
