@@ -60,6 +60,7 @@ class AskAction(Action, ABC):
     def name(self) -> str:
         """action_ask_<slot>, the name Rasa's form looks for."""
 
+    @render.in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         buttons = render.buttons(self.buttons_key) if self.buttons_key else []
         key = self.text_key
@@ -91,6 +92,7 @@ class ActionAskCbTimeWindow(AskAction):
     def name(self) -> str:
         return "action_ask_cb_time_window"
 
+    @render.in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("cb_topic") != VIOLENCE_TOPIC:
             return await super().run(dispatcher, tracker, domain)
@@ -106,6 +108,7 @@ class ActionAskCbLeaveMessage(Action):
     def name(self) -> str:
         return "action_ask_cb_leave_message"
 
+    @render.in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         sms = tracker.get_slot("cb_contact_method") == SMS
         key = "callback.ask_leave_message_sms" if sms else "callback.ask_leave_message_call"
@@ -135,6 +138,7 @@ class ActionAskCbPhone(Action):
     def name(self) -> str:
         return "action_ask_cb_phone"
 
+    @render.in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         sms = tracker.get_slot("cb_contact_method") == SMS
         dispatcher.utter_message(text=render.text("callback.ask_phone_sms" if sms else "callback.ask_phone_call"))
@@ -147,6 +151,7 @@ class ActionAskCbUrgency(Action):
     def name(self) -> str:
         return "action_ask_cb_urgency"
 
+    @render.in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         now = clock_now()
         opening = next_office_opening(now)
@@ -164,6 +169,7 @@ class ActionSubmitCallback(Action):
     def name(self) -> str:
         return "action_submit_callback"
 
+    @render.in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         now = clock_now()
         slots = {name: tracker.get_slot(name) for name in (*CALLBACK_SLOTS, "municipality")}
@@ -268,6 +274,7 @@ class ActionCancelCallback(Action):
     def name(self) -> str:
         return "action_cancel_callback"
 
+    @render.in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if latest_intent(tracker) == "goodbye":
             dispatcher.utter_message(response="utter_goodbye")

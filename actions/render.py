@@ -1,58 +1,97 @@
-"""Finnish replies from catalogue records. Only catalogue data is shown, nothing invented (S4).
+"""Replies from catalogue records, in the conversation's language. Only catalogue data is shown (S4).
 
-A reply is a dict the CollectingDispatcher understands: {"text": ..., "buttons": [...]}.
+A reply is a dict the CollectingDispatcher understands: {"text": ..., "buttons": [...]}. Texts live in
+data/texts.yml (Finnish) and data/texts.sv.yml, data/texts.en.yml (the same keys); a key missing from a
+translation falls back to Finnish. The language is the conversation's `reply_language` slot, set for each action
+run by `in_reply_language` (S10).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from rasa_sdk import Tracker
 
 from actions.lookup import Places, Services
 from actions.needs import Need, get_need
 from actions.parsing import language_adverb, language_name, load_yaml
 from catalog.query import ServiceRecord
 from core.clock import HELSINKI
+from core.language import DEFAULT_LANGUAGE, normalise_language
 
-WEEKDAYS_FI = ("maanantaina", "tiistaina", "keskiviikkona", "torstaina", "perjantaina", "lauantaina", "sunnuntaina")
 DESCRIPTION_CHARS = 220
+TEXT_FILES = {"fi": "texts.yml", "sv": "texts.sv.yml", "en": "texts.en.yml"}
+#: The conversation's language while an action runs (see in_reply_language); Finnish outside any run.
+REPLY_LANGUAGE: ContextVar[str] = ContextVar("reply_language", default=DEFAULT_LANGUAGE)
 
 Reply = dict[str, Any]
+Run = TypeVar("Run", bound=Callable[..., Awaitable[Any]])
 
 
-def texts() -> dict[str, Any]:
-    return load_yaml("texts.yml")
+def in_reply_language(run: Run) -> Run:
+    """Decorates an action's `run`: every text it writes is in the conversation's `reply_language`."""
+
+    @functools.wraps(run)
+    async def wrapper(self: Any, dispatcher: Any, tracker: Tracker, domain: Any) -> Any:
+        token = REPLY_LANGUAGE.set(normalise_language(tracker.get_slot("reply_language")) or DEFAULT_LANGUAGE)
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        finally:
+            REPLY_LANGUAGE.reset(token)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def reply_language() -> str:
+    return REPLY_LANGUAGE.get()
+
+
+def texts(language: str | None = None) -> dict[str, Any]:
+    """The text tree of one language (the conversation's by default); Finnish is the complete one."""
+    return load_yaml(TEXT_FILES[language or reply_language()])
+
+
+def _node(path: str, language: str | None = None) -> Any:
+    """The node at a dotted path ("callback.ask_topic") in the language, or in Finnish when it has none."""
+    for tree in (texts(language), texts(DEFAULT_LANGUAGE)):
+        node: Any = tree
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                node = None
+                break
+            node = node[part]
+        if node is not None:
+            return node
+    raise KeyError(path)
 
 
 def text(path: str, **values: object) -> str:
-    """The text at a dotted path of texts.yml ("callback.ask_topic"), with placeholders filled."""
-    node: Any = texts()
-    for part in path.split("."):
-        node = node[part]
+    """The text at a dotted path of the texts, with placeholders filled."""
+    node = _node(path)
     return str(node).format(**values) if values else str(node)
 
 
 def has_text(path: str) -> bool:
-    node: Any = texts()
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
+    try:
+        _node(path)
+    except KeyError:
+        return False
     return True
 
 
 def buttons(path: str) -> list[dict[str, str]]:
-    node: Any = texts()
-    for part in path.split("."):
-        node = node[part]
+    node = _node(path)
     items = node if isinstance(node, list) else [node]
     return [{"title": str(b["title"]), "payload": str(b["payload"])} for b in items]
 
 
 def clock_text(moment: datetime) -> str:
-    """Finnish clock time: 9.00, 15.30."""
-    return f"{moment.hour}.{moment.minute:02d}"
+    """Clock time as the language writes it: 9.00 in Finnish and Swedish, 9:00 in English."""
+    return text("dates.clock", hour=moment.hour, minute=f"{moment.minute:02d}")
 
 
 def day_text(day: date, today: date) -> str:
@@ -62,17 +101,19 @@ def day_text(day: date, today: date) -> str:
         return text("callback.today")
     if delta == 1:
         return text("callback.tomorrow")
-    return f"{WEEKDAYS_FI[day.weekday()]} {day.day}.{day.month}."
+    return day_full(day)
 
 
 def day_full(day: date) -> str:
     """'perjantaina 27.11.': a day named without 'tänään' or 'huomenna'."""
-    return f"{WEEKDAYS_FI[day.weekday()]} {day.day}.{day.month}."
+    weekday = _node("dates.weekdays_on")[day.weekday()]
+    return text("dates.day", weekday=weekday, day=day.day, month=day.month,
+                month_name=_node("dates.months")[day.month - 1])
 
 
 def day_named(day: date, today: date) -> str:
     """The day with its date, for promises: 'huomenna keskiviikkona 25.11.', 'maanantaina 29.12.'."""
-    full = f"{WEEKDAYS_FI[day.weekday()]} {day.day}.{day.month}."
+    full = day_full(day)
     delta = (day - today).days
     if delta in (0, 1):
         return f"{day_text(day, today)} {full}"
@@ -82,17 +123,17 @@ def day_named(day: date, today: date) -> str:
 def format_moment(moment: datetime, now: datetime) -> str:
     """'tänään klo 9.00', 'huomenna klo 9.00' or 'maanantaina 29.12. klo 9.00'."""
     local = moment.astimezone(HELSINKI)
-    return f"{day_text(local.date(), now.astimezone(HELSINKI).date())} klo {clock_text(local)}"
+    return text("dates.moment", day=day_text(local.date(), now.astimezone(HELSINKI).date()), time=clock_text(local))
 
 
 def _ages(record: ServiceRecord) -> str | None:
     low, high = record.min_age, record.max_age
     if low is not None and high is not None:
-        return f"{low}–{high}-vuotiaat"
+        return text("record.ages_between", low=low, high=high)
     if high is not None:
-        return f"enintään {high}-vuotiaat"
+        return text("record.ages_at_most", high=high)
     if low is not None:
-        return f"vähintään {low}-vuotiaat"
+        return text("record.ages_at_least", low=low)
     return None
 
 
