@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/nlu_bench.py                 # all candidates in bench/configs (a, b, c, d)
     .venv/bin/python bench/nlu_bench.py --only a --only c --json var/bench/nlu.json
+    .venv/bin/python bench/nlu_bench.py --model models/perheopas.tar.gz --held-out   # a trained model on every
+                                                        # held-out set (fi, sv, en), one row per set
 
 Each message is read twice from the same trained model: once up to the node before the deterministic
 DangerOverride (the classifier's view, which the intent figures describe) and once through the whole
@@ -38,6 +40,13 @@ os.environ.setdefault("RASA_MAX_CACHE_SIZE", "0")
 
 NLU_DATA = REPO_ROOT / "data" / "nlu"
 TEST_SET = REPO_ROOT / "tests" / "nlu" / "test_set.yml"
+#: The held-out sets, each written apart from the training data (tests/nlu/README.md); one per language.
+HELD_OUT_SETS = {
+    "test_set": TEST_SET,
+    "fi_2026-12-07": REPO_ROOT / "tests" / "nlu" / "heldout_2026-12-07.yml",
+    "sv_2026-12-07": REPO_ROOT / "tests" / "nlu" / "heldout_sv_2026-12-07.yml",
+    "en_2026-12-07": REPO_ROOT / "tests" / "nlu" / "heldout_en_2026-12-07.yml",
+}
 DOMAIN = REPO_ROOT / "domain.yml"
 GENERATED_LOOKUP = NLU_DATA / "generated" / "municipalities.yml"
 CANDIDATES: dict[str, Path] = {
@@ -336,9 +345,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, help="benchmark one extra config file (key 'x')")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / "var" / "bench" / "nlu_results.json",
                         help="where to write full results with the failure lists")
+    parser.add_argument("--model", type=Path, help="score this trained model instead of training candidates")
+    parser.add_argument("--held-out", action="store_true", help="with --model: every set in HELD_OUT_SETS")
     args = parser.parse_args(argv)
 
     _quiet()
+    if args.model:
+        return _score_trained(args.model, HELD_OUT_SETS if args.held_out else {"test_set": TEST_SET}, args.json)
     if not GENERATED_LOOKUP.exists():
         print(f"note: {GENERATED_LOOKUP.relative_to(REPO_ROOT)} is missing; generate it first with "
               "`.venv/bin/python -m bot nlu-lookups --out data/nlu/generated/municipalities.yml`", file=sys.stderr)
@@ -367,6 +380,21 @@ def main(argv: list[str] | None = None) -> int:
         ensure_ascii=False, indent=1,
     ), encoding="utf-8")
     print(f"\nFull results with failure lists: {args.json}")
+    return 0
+
+
+def _score_trained(model: Path, sets: dict[str, Path], out: Path) -> int:
+    """One row per held-out set for a model already trained (`make model`): the per-language figures."""
+    results = {name: evaluate_model(model, path) for name, path in sets.items()}
+    print(f"{'set':<14} {'msgs':>5} {'macro-F1':>9} {'merged':>7} {'acc':>6} {'muni':>6} {'danger':>7} {'p95 ms':>7}")
+    for name, s in results.items():
+        print(f"{name:<14} {s.messages:>5} {s.intent_macro_f1:>9.3f} {s.intent_macro_f1_faq_merged:>7.3f} "
+              f"{s.intent_accuracy:>6.3f} {s.municipality_accuracy:>6.3f} "
+              f"{s.danger_recall:>7.3f} {s.latency_ms_p95:>7.1f}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({k: asdict(v) for k, v in results.items()}, ensure_ascii=False, indent=1),
+                   encoding="utf-8")
+    print(f"\nFull results with failure lists: {out}")
     return 0
 
 
