@@ -19,6 +19,7 @@ from rasa_sdk import Tracker
 from actions.lookup import Places, Services
 from actions.needs import Need, get_need
 from actions.parsing import language_adverb, language_name, load_yaml
+from catalog.municipalities import load_municipalities
 from catalog.query import ServiceRecord
 from core.clock import HELSINKI
 from core.language import DEFAULT_LANGUAGE, normalise_language
@@ -87,6 +88,17 @@ def buttons(path: str) -> list[dict[str, str]]:
     node = _node(path)
     items = node if isinstance(node, list) else [node]
     return [{"title": str(b["title"]), "payload": str(b["payload"])} for b in items]
+
+
+def place_name(name: str | None) -> str:
+    """A municipality as the reply's language names it: Swedish replies use the Swedish name (Uleåborg)."""
+    if not name:
+        return ""
+    if reply_language() == "sv":
+        for municipality in load_municipalities():
+            if municipality.name_fi == name:
+                return municipality.name_sv or name
+    return name
 
 
 def clock_text(moment: datetime) -> str:
@@ -166,7 +178,7 @@ def render_record(record: ServiceRecord, now: datetime, with_description: bool =
     """One service as a short block: name, address, open now, hours, languages, ages, phones, web page."""
     name = record.channel_name or record.service_name or ""
     if record.municipality and home and record.municipality != home:
-        name = text("record.where", name=name, municipality=record.municipality)
+        name = text("record.where", name=name, municipality=place_name(record.municipality))
     lines = [name]
     if with_description and (description := _short(record.description)):
         lines.append(description)
@@ -227,10 +239,11 @@ def places_replies(result: Places, now: datetime, more: bool, language: str | No
     """The meeting-place list with the buttons "Näytä lisää", "Aukioloajat" and "Jotain muuta"."""
     replies: list[Reply] = []
     municipality = result.municipality or ""
+    shown = place_name(municipality)
     if result.language_dropped and language:
         replies.append({"text": text("places.language_missing", language=language_adverb(language))})
     if result.page:
-        header = text("places.more") if more else text("places.local", municipality=municipality)
+        header = text("places.more") if more else text("places.local", municipality=shown)
         replies += record_replies(header, result.page, now, home=municipality)
         page_buttons = ([buttons("buttons.more")[0]] if result.has_more else []) + buttons("buttons.hours")
         replies[-1]["buttons"] = page_buttons + buttons("buttons.something_else")
@@ -239,7 +252,7 @@ def places_replies(result: Places, now: datetime, more: bool, language: str | No
         return [{"text": text("places.no_more"),
                  "buttons": buttons("buttons.hours") + buttons("buttons.something_else")}]
     if result.municipality:
-        replies.append({"text": text("places.none_local", municipality=municipality)})
+        replies.append({"text": text("places.none_local", municipality=shown)})
     if result.nearby:
         replies += record_replies(text("places.nearby"), result.nearby, now, home=municipality)
     if result.national:
@@ -273,10 +286,11 @@ def services_replies(need: Need, result: Services, now: datetime) -> list[Reply]
     if intro:
         replies.append({"text": intro})
     if result.local:
-        header = _need_text(need, "local", "services.local", municipality=result.municipality)
+        header = _need_text(need, "local", "services.local", municipality=place_name(result.municipality))
         replies += record_replies(header, result.local, now, True, result.municipality)
     elif result.municipality and need.topics:
-        none_local = _need_text(need, "none_local", "services.none_local", municipality=result.municipality)
+        none_local = _need_text(need, "none_local", "services.none_local",
+                                municipality=place_name(result.municipality))
         replies.append({"text": none_local})
     if result.national:
         replies += record_replies(_need_text(need, "national", "services.national"), result.national, now, True)

@@ -8,7 +8,6 @@ into a temporary folder (about 3 minutes on an idle 2-core machine).
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,20 +95,15 @@ def test_every_danger_message_is_routed_to_a_violence_intent(held_out) -> None:
     assert held_out.danger_misses == [], "danger messages not routed to violence_*:\n" + _show(held_out.danger_misses)
 
 
-def _examples(path: Path) -> set[str]:
-    text = path.read_text(encoding="utf-8")
-    lines = re.findall(r"^[ \t]+- (.+)$", text, flags=re.MULTILINE)
-    plain = (re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", r"\1\2", line) for line in lines)
-    return {re.sub(r"\W+", " ", p).strip().lower() for p in plain}
+def test_no_held_out_message_nearly_copies_a_training_example() -> None:
+    """A held-out set is only honest while none of its messages, of any length, nearly copies a training example
+    (tests/nlu/leaks.py: similarity >= 90 after normalising, place names as one token). Fix a failure by rewriting
+    the training example, never by reading the held-out message into the training data."""
+    from leaks import HELD_OUT, examples, leaked, training_examples
 
-
-def test_held_out_sentences_are_not_in_training_data() -> None:
-    """The held-out set is only honest while none of its longer sentences leak into data/nlu."""
-    training: set[str] = set()
-    for path in REPO_ROOT.joinpath("data", "nlu").rglob("*.yml"):
-        training |= _examples(path)
-    leaked = sorted(s for s in _examples(TEST_SET) & training if len(s.split()) >= 3)
-    assert leaked == [], f"held-out sentences found in data/nlu: {leaked[:10]}"
+    training = training_examples()
+    found = {path.name: len(leaked(examples(path), training)) for path in HELD_OUT}
+    assert len(found) >= 4 and not any(found.values()), f"near-copies per held-out file: {found}"
 
 
 def test_rasa_data_validate_is_clean() -> None:
