@@ -17,6 +17,7 @@ from catalog.models import Channel, ChannelArea, ChannelTopic, Municipality, Ser
 from catalog.ptv import DEFAULT_MAX_FILE_BYTES, PTVFormatError
 from core import clock
 from core.db import make_engine, make_session_factory
+from core.language import LANGUAGES
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
@@ -109,6 +110,8 @@ def _record_lines(number: int, record: Any) -> list[str]:
         lines.append(f"   aukiolo: {record.hours_text}{state}")
     for note in record.hours_notes:
         lines.append(f"   huom. {note}")
+    if record.fallback_fields:
+        lines.append(f"   vain suomeksi: {', '.join(record.fallback_fields)}")
     return lines
 
 
@@ -119,8 +122,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     with _session(args.database_url) as session:
         _require_schema(session)
         try:
+            shown_in = args.display_language or "fi"
             if args.text:
-                records = search_text(session, args.text, limit=args.limit, municipality=args.municipality, now=now)
+                records = search_text(
+                    session,
+                    args.text,
+                    limit=args.limit,
+                    municipality=args.municipality,
+                    now=now,
+                    display_language=shown_in,
+                )
             else:
                 records = find_services(
                     session,
@@ -132,12 +143,15 @@ def cmd_search(args: argparse.Namespace) -> int:
                     now=now,
                     limit=args.limit,
                     include_nearby=args.nearby,
+                    display_language=shown_in,
                 )
         except (UnknownTopicError, UnknownMunicipalityError) as exc:
             print(str(exc), file=sys.stderr)
             return EXIT_USAGE
     if args.json:
-        print(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2))
+        # The language fields only when asked for: existing callers get exactly the JSON they always did.
+        with_language = args.display_language is not None
+        print(json.dumps([r.to_dict(with_language) for r in records], ensure_ascii=False, indent=2))
         return 0
     if not records:
         print("Ei hakua vastaavia palveluita.")
@@ -315,7 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--text")
     p.add_argument("--municipality")
     p.add_argument("--age", type=int)
-    p.add_argument("--language")
+    p.add_argument("--language", help="only services offered in this language (fi, sv, en …)")
+    p.add_argument(
+        "--display-language",
+        choices=LANGUAGES,
+        help="show names, descriptions and hours in this language, Finnish where there is none; "
+        "adds display_language, text_language and fallback_fields to --json",
+    )
     p.add_argument("--open-now", action="store_true")
     p.add_argument("--nearby", action="store_true", help="also local services elsewhere in the wellbeing area")
     p.add_argument("--limit", type=int, default=10)

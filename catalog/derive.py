@@ -73,6 +73,7 @@ def refresh_derived(session: Session, channel_ids: set[int] | None) -> int:
     if channel_ids is None:
         channel_ids = set(session.execute(select(Channel.id)).scalars())
     municipality_names: dict[str, str] = dict(session.execute(select(Municipality.code, Municipality.name_fi)).all())
+    swedish_names: dict[str, str] = dict(session.execute(select(Municipality.code, Municipality.name_sv)).all())
     count = 0
     for chunk in chunks(sorted(channel_ids)):
         channels = _channels(session, chunk)
@@ -85,7 +86,7 @@ def refresh_derived(session: Session, channel_ids: set[int] | None) -> int:
             topic_rows += [
                 {"channel_id": channel.id, "topic": topic, "scope": channel.scope} for topic in derived.topics
             ]
-            updates.append(derived.columns(channel, municipality_names, organisation_names))
+            updates.append(derived.columns(channel, municipality_names, organisation_names, swedish_names))
         ids = [c.id for c in channels]
         _replace_topics(session, ids, topic_rows)
         _update_channels(session, updates)
@@ -158,6 +159,8 @@ def _linked_services(session: Session, channels: list[Any]) -> tuple[dict[str, l
                 Service.name_sv,
                 Service.name_en,
                 Service.summary_fi,
+                Service.summary_sv,
+                Service.summary_en,
                 Service.description_fi,
             ).where(Service.source_id.in_(chunk), Service.published.is_(True))
         ):
@@ -193,27 +196,44 @@ class _Derived:
     search_parts: list[str]
 
     def columns(
-        self, channel: Any, municipality_names: dict[str, str], organisation_names: dict[int, str | None]
+        self,
+        channel: Any,
+        municipality_names: dict[str, str],
+        organisation_names: dict[int, str | None],
+        swedish_names: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """The channel's derived columns, keyed for the bulk UPDATE (`_id` is the channel's id)."""
+        """The channel's derived columns, keyed for the bulk UPDATE (`_id` is the channel's id).
+
+        Each language's service name is the same service's (the first in Finnish name order), and its short
+        description follows the Finnish order: the channel's summary, a service's summary, the channel's
+        description. A language PTV has no text in stays NULL.
+        """
         parts = list(self.search_parts)
         if channel.municipality_code:
             parts.append(municipality_names.get(channel.municipality_code) or "")
+        first = self.services[0] if self.services else None
         return {
             "_id": channel.id,
             "min_age": self.min_age,
             "max_age": self.max_age,
-            "service_name_fi": (self.services[0].name_fi if self.services else None),
+            "service_name_fi": (first.name_fi if first else None),
+            "service_name_sv": (first.name_sv if first else None),
+            "service_name_en": (first.name_en if first else None),
             "municipality_name_fi": municipality_names.get(channel.municipality_code),
+            "municipality_name_sv": (swedish_names or {}).get(channel.municipality_code),
             "organisation_name_fi": organisation_names.get(channel.organisation_id),
-            "short_description_fi": short_text(
-                channel.summary_fi
-                or next((s.summary_fi for s in self.services if s.summary_fi), None)
-                or channel.description_fi
-            ),
+            **{f"short_description_{lang}": self._description(channel, lang) for lang in ("fi", "sv", "en")},
             "topic_list": ",".join(self.topics)[:1000] or None,
             "search_blob": fold(" | ".join(parts)),
         }
+
+    def _description(self, channel: Any, lang: str) -> str | None:
+        summary = f"summary_{lang}"
+        return short_text(
+            getattr(channel, summary)
+            or next((getattr(s, summary) for s in self.services if getattr(s, summary)), None)
+            or getattr(channel, f"description_{lang}")
+        )
 
 
 def _derive(channel: Any, services: list[Any], terms: dict[int, list[Term]], config: TopicConfig) -> _Derived:

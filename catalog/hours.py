@@ -1,4 +1,4 @@
-"""Opening-hours logic as pure functions: open now, next opening, Finnish display text.
+"""Opening-hours logic as pure functions: open now, next opening, display text in Finnish, Swedish or English.
 
 The clock is always a parameter. Rules, in order of precedence for a calendar day:
 1. an exceptional (dated) entry covering the day decides alone: closed, always open or its ranges;
@@ -18,13 +18,16 @@ from functools import lru_cache
 
 import holidays as holidays_lib
 
+from catalog.hours_words import date_span, holiday_label, words
+from catalog.hours_words import format_date as format_date  # re-exported: callers format dates and times here
+from catalog.hours_words import format_time as format_time
 from core.clock import HELSINKI
 
 WEEKLY = "weekly"
 EXCEPTIONAL = "exceptional"
 
-DAY_ABBR_FI = ("ma", "ti", "ke", "to", "pe", "la", "su")
-ALWAYS_OPEN_FI = "avoinna aina"
+DAY_ABBR_FI = words("fi").days
+ALWAYS_OPEN_FI = words("fi").always_open
 SEARCH_HORIZON_DAYS = 370
 
 
@@ -62,13 +65,13 @@ class HoursEntry:
 
 
 @lru_cache(maxsize=64)
-def _finnish_holidays(year: int) -> dict[date, str]:
-    return dict(holidays_lib.country_holidays("FI", years=year, language="fi").items())
+def _finnish_holidays(year: int, language: str = "fi") -> dict[date, str]:
+    return dict(holidays_lib.country_holidays("FI", years=year, language=words(language).holidays_language).items())
 
 
-def holiday_name(day: date) -> str | None:
-    """The Finnish name of the public holiday on `day`, or None."""
-    return _finnish_holidays(day.year).get(day)
+def holiday_name(day: date, language: str = "fi") -> str | None:
+    """The name of the Finnish public holiday on `day` in `language` (fi, sv, en), or None."""
+    return _finnish_holidays(day.year, language).get(day)
 
 
 def _at(day: date, moment: time) -> datetime:
@@ -186,26 +189,14 @@ def next_opening(hours: Sequence[HoursEntry], after: datetime) -> datetime | Non
     return None
 
 
-# --- Finnish display -------------------------------------------------------------------------------
+# --- display in Finnish, Swedish and English ----------------------------------------------------------
 
-
-def format_time(moment: time) -> str:
-    """Finnish clock time: 9.00, 17.30."""
-    return f"{moment.hour}.{moment.minute:02d}"
-
-
-def format_date(day: date, reference: date | None = None) -> str:
-    """Finnish short date: 24.12. (the year only when it differs from `reference`)."""
-    if reference is not None and day.year == reference.year:
-        return f"{day.day}.{day.month}."
-    return f"{day.day}.{day.month}.{day.year}"
-
-
-def _range_text(rng: OpeningRange) -> str:
+def _range_text(rng: OpeningRange, language: str = "fi") -> str:
     if rng.day_to is not None and rng.day_from is not None and rng.day_to != rng.day_from:
-        return f"{format_time(rng.start)} – {DAY_ABBR_FI[rng.day_to]} {format_time(rng.end)}"
-    end = "24.00" if rng.end == time(0) else format_time(rng.end)
-    return f"{format_time(rng.start)}–{end}"
+        day = words(language).days[rng.day_to]
+        return f"{format_time(rng.start, language)} – {day} {format_time(rng.end, language)}"
+    end = f"24{words(language).time_separator}00" if rng.end == time(0) else format_time(rng.end, language)
+    return f"{format_time(rng.start, language)}–{end}"
 
 
 def _day_runs(days: Iterable[int]) -> list[list[int]]:
@@ -218,28 +209,31 @@ def _day_runs(days: Iterable[int]) -> list[list[int]]:
     return runs
 
 
-def _run_text(run: Sequence[int]) -> str:
+def _run_text(run: Sequence[int], language: str) -> str:
+    days = words(language).days
     if len(run) == 1:
-        return DAY_ABBR_FI[run[0]]
-    return f"{DAY_ABBR_FI[run[0]]}–{DAY_ABBR_FI[run[-1]]}"
+        return days[run[0]]
+    return f"{days[run[0]]}–{days[run[-1]]}"
 
 
-def _runs_text(runs: Sequence[Sequence[int]]) -> str:
-    texts = [_run_text(run) for run in runs]
+def _runs_text(runs: Sequence[Sequence[int]], language: str) -> str:
+    texts = [_run_text(run, language) for run in runs]
     if len(texts) == 1:
         return texts[0]
-    return f"{', '.join(texts[:-1])} ja {texts[-1]}"
+    return f"{', '.join(texts[:-1])} {words(language).and_word} {texts[-1]}"
 
 
-def weekly_text(hours: Sequence[HoursEntry], on: date) -> str | None:
-    """Weekly hours valid on `on` in Finnish, e.g. "ma–pe 9.00–12.00, ke 17.00–19.00" or "avoinna aina"."""
+def weekly_text(hours: Sequence[HoursEntry], on: date, language: str = "fi") -> str | None:
+    """Weekly hours valid on `on` in `language`: "ma–pe 9.00–12.00, ke 17.00–19.00" or "avoinna aina" (fi),
+    "mån–fre 9.00–12.00" or "alltid öppet" (sv), "Mon–Fri 9:00–12:00" or "open 24/7" (en)."""
+    vocabulary = words(language)
     active = _active_weekly(hours, on)
     if not active:
         # Only period-bound hours that are not current: show the open-ended ones if any.
         active = [h for h in hours if h.kind != EXCEPTIONAL and h.valid_to is None]
     active = [h for h in active if not h.closed]
     if any(h.always_open for h in active):
-        return ALWAYS_OPEN_FI
+        return vocabulary.always_open
     by_range: dict[OpeningRange, set[int]] = {}
     for entry in active:
         for rng in entry.ranges:
@@ -262,15 +256,20 @@ def weekly_text(hours: Sequence[HoursEntry], on: date) -> str | None:
     parts = []
     for same_ranges, runs in sorted(merged.items(), key=lambda item: (min(item[1])[0], item[0][0].start)):
         runs.sort()
-        parts.append(f"{_runs_text(runs)} {' ja '.join(_range_text(r) for r in same_ranges)}")
+        ranges_text = f" {vocabulary.and_word} ".join(_range_text(r, language) for r in same_ranges)
+        parts.append(f"{_runs_text(runs, language)} {ranges_text}")
     text = ", ".join(parts)
     if all(h.reservation for h in active):
-        text = f"ajanvarauksella {text}"
+        text = vocabulary.by_reservation.format(text=text)
     return text
 
 
-def notices(hours: Sequence[HoursEntry], on: date, horizon_days: int = 21) -> list[str]:
-    """Finnish notes on exceptions between `on` and `on + horizon_days`: closures, holidays, special hours."""
+def notices(hours: Sequence[HoursEntry], on: date, horizon_days: int = 21, language: str = "fi") -> list[str]:
+    """Notes in `language` on exceptions between `on` and `on + horizon_days`: closures, holidays, special hours.
+
+    Finnish "suljettu 24.12. (jouluaatto)", Swedish "stängt 24.12. (julafton)", English "closed 24 Dec (Christmas Eve)".
+    """
+    vocabulary = words(language)
     end = on + timedelta(days=horizon_days)
     notes: list[str] = []
     covered: set[date] = set()
@@ -281,27 +280,29 @@ def notices(hours: Sequence[HoursEntry], on: date, horizon_days: int = 21) -> li
         if entry.kind == EXCEPTIONAL:
             if last is None or last < on or entry.valid_from > end:
                 continue
-            span = format_date(entry.valid_from, on)
-            if last != entry.valid_from:
-                span = f"{span}–{format_date(last, on)}"
+            span = date_span(entry.valid_from, last, on, language)
             day = entry.valid_from
             while day <= last:
                 covered.add(day)
                 day += timedelta(days=1)
             if entry.closed:
-                notes.append(f"suljettu {span}")
+                notes.append(vocabulary.closed.format(span=span))
             elif entry.always_open:
-                notes.append(f"{span} avoinna koko päivän")
+                notes.append(vocabulary.open_all_day.format(span=span))
             elif entry.ranges:
-                times = " ja ".join(_range_text(OpeningRange(r.start, r.end)) for r in entry.ranges)
-                notes.append(f"poikkeusaukiolo {span}: {times}")
+                joiner = f" {vocabulary.and_word} "
+                times = joiner.join(_range_text(OpeningRange(r.start, r.end), language) for r in entry.ranges)
+                notes.append(vocabulary.special_hours.format(span=span, times=times))
         elif entry.closed and last is not None and last >= on and entry.valid_from <= end:
-            notes.append(f"suljettu {format_date(entry.valid_from, on)}–{format_date(last, on)}")
+            # A closed period of weekly hours always names both ends (Finnish output kept as it was).
+            dash = "–" if vocabulary.months is None else " – "
+            span = f"{format_date(entry.valid_from, on, language)}{dash}{format_date(last, on, language)}"
+            notes.append(vocabulary.closed.format(span=span))
     always = any(h.always_open for h in _active_weekly(hours, on))
     if not always:
         day = on
         while day <= end:
-            name = holiday_name(day)
+            name = holiday_name(day, language)
             if name and day not in covered:
                 weekday_open = any(
                     rng.day_from == day.weekday()
@@ -310,6 +311,7 @@ def notices(hours: Sequence[HoursEntry], on: date, horizon_days: int = 21) -> li
                     for rng in h.ranges
                 )
                 if weekday_open:
-                    notes.append(f"suljettu {format_date(day, on)} ({name.lower()})")
+                    label = holiday_label(name, language)
+                    notes.append(vocabulary.holiday_closed.format(date=format_date(day, on, language), name=label))
             day += timedelta(days=1)
     return notes

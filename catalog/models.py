@@ -171,11 +171,17 @@ class Channel(Base):
     content_hash = Column(String(64), nullable=False)
     # Display-ready copy of addresses, phones, languages and hours, so that a query is one round trip.
     display_json = Column(Text, nullable=False, default="{}")
-    # Derived at import from the channel and its linked services (see catalog/topics.py).
+    # Derived at import from the channel and its linked services (see catalog/derive.py). The Swedish and English
+    # ones stay NULL when PTV has no such text; the display then falls back to Finnish and says so.
     service_name_fi = Column(String(300))
+    service_name_sv = Column(String(300))
+    service_name_en = Column(String(300))
     municipality_name_fi = Column(String(100))
+    municipality_name_sv = Column(String(100))
     organisation_name_fi = Column(String(300))
     short_description_fi = Column(Text)
+    short_description_sv = Column(Text)
+    short_description_en = Column(Text)
     topic_list = Column(String(1000))
     search_blob = Column(Text)
 

@@ -44,6 +44,7 @@ from catalog.ptv_records import (
     ParsedPhone,
     ParsedService,
     PTVFormatError,
+    language_code,
 )
 
 __all__ = [
@@ -74,7 +75,7 @@ CHANNEL_KINDS = {
 }
 
 # Part of every content hash: bump it when parsing changes, so that the next import rewrites every item.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: street names, post offices and phones kept per language (display in sv and en)
 
 
 def _raw_hash(item: Mapping[str, Any]) -> str:
@@ -210,7 +211,7 @@ def _parse_service(item: Mapping[str, Any], ctx: ItemContext) -> ParsedService:
             organisation = (org["id"], as_str(org.get("name"), "organizations.organization.name", ctx))
             break
     area_type, _ = read_areas(item, ctx)
-    languages = [lang for lang in as_list(item, "languages", ctx) if isinstance(lang, str)]
+    languages = [language_code(lang) or lang for lang in as_list(item, "languages", ctx) if isinstance(lang, str)]
     charge = as_str(item.get("serviceChargeType"), "serviceChargeType", ctx)
     return ParsedService(
         source_id=ctx.item_id,
@@ -246,7 +247,7 @@ def _parse_channel(item: Mapping[str, Any], ctx: ItemContext) -> ParsedChannel:
     names = localized(item, "serviceChannelNames", ctx, types=("Name", "AlternativeName", "AlternateName"))
     alternative = localized(item, "serviceChannelNames", ctx, types=("AlternativeName", "AlternateName"))
     for entry in as_dicts(item, "displayNameType", ctx):
-        lang = entry.get("language")
+        lang = language_code(entry["language"]) if isinstance(entry.get("language"), str) else None
         if entry.get("type") == "AlternativeName" and lang in alternative:
             names[lang] = alternative[lang]
     if not names:
@@ -278,7 +279,7 @@ def _parse_channel(item: Mapping[str, Any], ctx: ItemContext) -> ParsedChannel:
         organisation_id=organisation_id,
         area_type=area_type,
         areas=areas,
-        languages=[lang for lang in as_list(item, "languages", ctx) if isinstance(lang, str)],
+        languages=[language_code(lang) or lang for lang in as_list(item, "languages", ctx) if isinstance(lang, str)],
         url=first_url(item, ctx, "webPages", "urls", "channelUrls"),
         email=first_email(item, ctx, "emails", "supportEmails"),
         addresses=read_addresses(item, ctx, warnings),

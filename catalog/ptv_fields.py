@@ -25,6 +25,7 @@ from catalog.ptv_records import (
     ParsedAddress,
     ParsedPhone,
     PTVFormatError,
+    language_code,
 )
 from core.clock import HELSINKI
 from core.phone import format_phone
@@ -109,20 +110,24 @@ def as_bool(value: Any, key: str, ctx: ItemContext) -> bool:
 def localized(
     item: Mapping[str, Any], key: str, ctx: ItemContext, types: Sequence[str] | None = None
 ) -> dict[str, str]:
-    """{"fi": ..., "sv": ...} from a PTV localized list, picking the first of `types` present per language."""
-    out: dict[str, tuple[int, str]] = {}
+    """{"fi": ..., "sv": ...} from a PTV localized list, picking the first of `types` present per language.
+
+    Odd spellings of a language ("SV", "sv-FI") count as it, after an entry that spells it plainly.
+    """
+    out: dict[str, tuple[tuple[int, int], str]] = {}
     for entry in as_dicts(item, key, ctx):
-        lang = as_str(entry.get("language"), f"{key}.language", ctx)
+        raw_lang = as_str(entry.get("language"), f"{key}.language", ctx)
         value = as_str(entry.get("value"), f"{key}.value", ctx)
+        lang = language_code(raw_lang)
         if not lang or not value:
             continue
         kind = entry.get("type")
         if types is not None:
             if kind not in types:
                 continue
-            rank = types.index(kind)
+            rank = (types.index(kind), int(lang != raw_lang))
         else:
-            rank = 0
+            rank = (0, int(lang != raw_lang))
         if lang not in out or rank < out[lang][0]:
             out[lang] = (rank, value)
     return {lang: value for lang, (_rank, value) in out.items()}
@@ -298,7 +303,7 @@ def read_phones(item: Mapping[str, Any], key: str, ctx: ItemContext, warnings: l
                 charge_type=charge,
                 charge_description=as_str(entry.get("chargeDescription"), f"{key}.chargeDescription", ctx),
                 info=as_str(entry.get("additionalInformation"), f"{key}.additionalInformation", ctx),
-                language=as_str(entry.get("language"), f"{key}.language", ctx),
+                language=language_code(as_str(entry.get("language"), f"{key}.language", ctx)),
             )
         )
     return phones
@@ -396,6 +401,8 @@ def read_addresses(item: Mapping[str, Any], ctx: ItemContext, warnings: list[str
                 easting=easting,
                 lat=lat,
                 lon=lon,
+                streets=names,
+                post_offices=offices,
             )
         )
     return out

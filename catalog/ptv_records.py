@@ -14,6 +14,14 @@ from catalog.hours import HoursEntry
 from catalog.models import SCOPE_LOCAL, SCOPE_NATIONAL, SCOPE_REGIONAL, SOURCE_PTV
 
 LANGS = ("fi", "sv", "en")
+
+
+def language_code(raw: str | None) -> str | None:
+    """A PTV language code as the catalogue keys it: "sv-FI", "SV" and "sv_FI" are "sv"; other codes as given."""
+    if raw is None:
+        return None
+    code = raw.strip().lower().replace("_", "-").split("-", 1)[0]
+    return code if code in LANGS else raw
 NATIONWIDE = {"Nationwide", "NationwideExceptAlandIslands", "WholeCountry", "WholeCountryExceptAlandIslands"}
 
 
@@ -71,6 +79,10 @@ class ParsedAddress:
     easting: float | None
     lat: float | None
     lon: float | None
+    # The street and post office names by language as PTV gives them ({"fi": ..., "sv": ...}); the two fields above
+    # are the Finnish ones (or the first given).
+    streets: dict[str, str] = field(default_factory=dict)
+    post_offices: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

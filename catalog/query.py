@@ -42,9 +42,11 @@ from catalog.records import (
     ServiceRecord,
     build_records,
 )
+from catalog.records import display_language as checked_language
 from catalog.topics import load_topics
 from core import clock
 from core.finnish import fold, search_stem
+from core.language import LANGUAGES
 
 __all__ = [
     "MATCH_LOCAL",
@@ -137,6 +139,11 @@ def _columns() -> list[Any]:
         Channel.topic_list,
         Channel.sort_key,
         Channel.municipality_name_fi.label("municipality_name"),
+        Channel.service_name_sv,
+        Channel.service_name_en,
+        Channel.short_description_sv,
+        Channel.short_description_en,
+        Channel.municipality_name_sv,
         Channel.organisation_name_fi.label("organisation_name"),
     ]
 
@@ -289,14 +296,19 @@ def find_services(
     limit: int = 5,
     offset: int = 0,
     include_nearby: bool = False,
+    display_language: str = "fi",
 ) -> list[ServiceRecord]:
     """Channels for `topic`, ranked local → regional → (nearby) → national.
 
     `municipality` may be any user form; without it only nationwide channels are returned.
-    `age` is the child's age in years; `open_at` keeps only channels open at that moment.
+    `age` is the child's age in years; `language` keeps only channels that serve in that language;
+    `open_at` keeps only channels open at that moment.
     `now` (default: the clock, honouring PERHEOPAS_NOW) decides open_now and next_opening.
-    Raises UnknownTopicError / UnknownMunicipalityError for input the catalogue cannot interpret.
+    `display_language` ("fi", "sv", "en") is the language of the records' texts, Finnish where there is no other.
+    Raises UnknownTopicError / UnknownMunicipalityError for input the catalogue cannot interpret, ValueError for
+    an unknown display language.
     """
+    shown_in = checked_language(display_language)
     _check_topic(topic)
     now = now or clock.now()
     place = _place(session, municipality)
@@ -304,28 +316,31 @@ def find_services(
         rows = _candidates(
             session, topic, place, age, language, include_nearby=include_nearby, limit=limit, offset=offset
         )
-        return build_records(rows, now)
+        return build_records(rows, now, shown_in)
     rows = [
         row
         for row in _candidates(session, topic, place, age, language, include_nearby=include_nearby)
         if (hours := display.decode(row.display_json).hours) and is_open(hours, open_at)
     ]
-    return build_records(rows[offset : offset + limit], now)
+    return build_records(rows[offset : offset + limit], now, shown_in)
 
 
 def national_services(
-    session: Session, topic: str, now: datetime | None = None, limit: int = 20
+    session: Session, topic: str, now: datetime | None = None, limit: int = 20, display_language: str = "fi"
 ) -> list[ServiceRecord]:
     """Nationwide channels for `topic` (the honest fallback when nothing local matches)."""
-    return find_services(session, topic, None, now=now, limit=limit)
+    return find_services(session, topic, None, now=now, limit=limit, display_language=display_language)
 
 
-def crisis_services(session: Session, municipality: str | None, now: datetime | None = None) -> list[ServiceRecord]:
+def crisis_services(
+    session: Session, municipality: str | None, now: datetime | None = None, display_language: str = "fi"
+) -> list[ServiceRecord]:
     """The regional sosiaali- ja kriisipäivystys for the municipality's wellbeing area, then 112 and Nollalinja.
 
     The steps come from the `crisis` section of topics.yml. An unknown or missing municipality
-    only drops the regional step: this path must not fail.
+    only drops the regional step, and an unknown display language shows Finnish: this path must not fail.
     """
+    shown_in = display_language if display_language in LANGUAGES else "fi"
     now = now or clock.now()
     try:
         place = _place(session, municipality)
@@ -339,7 +354,7 @@ def crisis_services(session: Session, municipality: str | None, now: datetime | 
         rows = _candidates(session, step.topic, place, None, None, scopes=(step.scope,), kind=step.kind)
         if step.always_open:
             rows = [r for r in rows if any(h.always_open for h in display.decode(r.display_json).hours)]
-        for record in build_records(rows, now):
+        for record in build_records(rows, now, shown_in):
             if record.channel_id not in seen:
                 seen.add(record.channel_id)
                 out.append(record)
@@ -352,12 +367,15 @@ def search_text(
     limit: int = 5,
     municipality: str | None = None,
     now: datetime | None = None,
+    display_language: str = "fi",
 ) -> list[ServiceRecord]:
     """Free-text fallback over names, descriptions, keywords and topic labels.
 
     A municipality named in the text (or given) restricts results to channels serving it plus
     nationwide ones. Scored by matched words, name matches and scope; ties sort by name.
+    `display_language` as in find_services.
     """
+    shown_in = checked_language(display_language)
     now = now or clock.now()
     place = None
     if municipality:
@@ -404,7 +422,7 @@ def search_text(
 
     best = sorted(rows, key=score)[:limit]
     ranked = [_with_rank(row, place) for row in best]
-    return build_records(ranked, now)
+    return build_records(ranked, now, shown_in)
 
 
 class _Ranked:

@@ -293,7 +293,8 @@ def _insert_children(
     for channel in channels:
         cid = ids[channel.source_id]
         areas += [{"channel_id": cid, "municipality_code": code} for code in sorted(coverage[channel.source_id][0])]
-        languages += [{"channel_id": cid, "language": lang[:8]} for lang in dict.fromkeys(channel.languages)]
+        # Cut to the column first, then deduplicated: two odd codes that share 8 characters are one row.
+        languages += [{"channel_id": cid, "language": lang} for lang in dict.fromkeys(x[:8] for x in channel.languages)]
         for seq, a in enumerate(channel.addresses):
             addresses.append(
                 {
@@ -324,7 +325,7 @@ def _insert_children(
                     "charge_type": p.charge_type,
                     "charge_description": p.charge_description[:300] if p.charge_description else None,
                     "info": p.info[:300] if p.info else None,
-                    "language": p.language,
+                    "language": p.language[:8] if p.language else None,
                 }
             )
         for seq, h in enumerate(channel.hours):
