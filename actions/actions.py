@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from actions import lookup, render
 from actions.deps import session_factory
+from actions.language import in_reply_language
 from actions.needs import (
     MUNICIPALITY_NONE,
     MUNICIPALITY_OPTIONAL,
@@ -166,7 +167,7 @@ class SideSlotsFormValidation(FormValidationAction, ABC):
     def name(self) -> str:
         """Abstract, so that rasa-sdk does not register this base class as an action."""
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             return await self._run_validation(dispatcher, tracker, domain)
@@ -224,7 +225,7 @@ class ValidateSearchForm(SideSlotsFormValidation):
     def name(self) -> str:
         return "validate_search_form"
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """When a message starts the form, first take the need from it (need_events), then validate as usual."""
         # Rasa marks the form active before it calls this; nothing has been asked yet only when it starts.
@@ -332,7 +333,7 @@ class ActionAskMunicipality(Action):
     def name(self) -> str:
         return "action_ask_municipality"
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         need = get_need(tracker.get_slot("service_need"))
         urgent = tracker.active_loop.get("name") == "callback_form"
@@ -348,7 +349,7 @@ class ActionAskAge(Action):
     def name(self) -> str:
         return "action_ask_age"
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(text=render.text("ask.age"), buttons=render.buttons("ask.age_buttons"))
         return []
@@ -360,7 +361,7 @@ class ActionShowServices(Action):
     def name(self) -> str:
         return "action_show_services"
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         need = get_need(tracker.get_slot("service_need"))
         if need is None:
@@ -409,7 +410,7 @@ class ActionFallbackHelp(Action):
     def name(self) -> str:
         return "action_fallback_help"
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         now = clock_now()
         need = get_need(tracker.get_slot("service_need"))

@@ -30,6 +30,7 @@ from actions.callback import (
     callback_reset,
 )
 from actions.deps import session_factory
+from actions.language import in_reply_language
 from bot.callbacks.office_hours import callback_deadline, is_office_open, next_callback_day, next_office_opening
 from bot.callbacks.queue import NewCallback, create_callback
 from bot.callbacks.vocabulary import LANGUAGES, NO_CONTACT, OWN_WINDOW, SMS, URGENT, URGENT_CALLBACK, VIOLENCE_TOPIC
@@ -60,7 +61,7 @@ class AskAction(Action, ABC):
     def name(self) -> str:
         """action_ask_<slot>, the name Rasa's form looks for."""
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         buttons = render.buttons(self.buttons_key) if self.buttons_key else []
         key = self.text_key
@@ -92,7 +93,7 @@ class ActionAskCbTimeWindow(AskAction):
     def name(self) -> str:
         return "action_ask_cb_time_window"
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("cb_topic") != VIOLENCE_TOPIC:
             return await super().run(dispatcher, tracker, domain)
@@ -108,7 +109,7 @@ class ActionAskCbLeaveMessage(Action):
     def name(self) -> str:
         return "action_ask_cb_leave_message"
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         sms = tracker.get_slot("cb_contact_method") == SMS
         key = "callback.ask_leave_message_sms" if sms else "callback.ask_leave_message_call"
@@ -138,7 +139,7 @@ class ActionAskCbPhone(Action):
     def name(self) -> str:
         return "action_ask_cb_phone"
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         sms = tracker.get_slot("cb_contact_method") == SMS
         dispatcher.utter_message(text=render.text("callback.ask_phone_sms" if sms else "callback.ask_phone_call"))
@@ -151,7 +152,7 @@ class ActionAskCbUrgency(Action):
     def name(self) -> str:
         return "action_ask_cb_urgency"
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         now = clock_now()
         opening = next_office_opening(now)
@@ -169,7 +170,7 @@ class ActionSubmitCallback(Action):
     def name(self) -> str:
         return "action_submit_callback"
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         now = clock_now()
         slots = {name: tracker.get_slot(name) for name in (*CALLBACK_SLOTS, "municipality")}
@@ -274,7 +275,7 @@ class ActionCancelCallback(Action):
     def name(self) -> str:
         return "action_cancel_callback"
 
-    @render.in_reply_language
+    @in_reply_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if latest_intent(tracker) == "goodbye":
             dispatcher.utter_message(response="utter_goodbye")

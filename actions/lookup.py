@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from actions.language import reply_language
 from actions.needs import Need
 from catalog.municipalities import resolve_municipality
 from catalog.query import (
@@ -82,7 +83,9 @@ def canonical_municipality(session: Session, text: str | None) -> str | None:
 
 
 def _query(session: Session, topic: str, **kwargs: object) -> list[ServiceRecord]:
-    """find_services that treats a topic or municipality the catalogue does not know as "no results"."""
+    """find_services in the conversation's language that treats a topic or municipality the catalogue does not
+    know as "no results"."""
+    kwargs.setdefault("display_language", reply_language())
     try:
         return find_services(session, topic, **kwargs)  # type: ignore[arg-type]
     except UnknownTopicError:
@@ -171,9 +174,9 @@ def find_for_need(
 
 def urgent_services(session: Session, municipality: str | None, now: datetime) -> list[ServiceRecord]:
     """The regional sosiaali- ja kriisipäivystys and the 24/7 national lines, as the catalogue lists them."""
-    return crisis_services(session, municipality, now=now)
+    return crisis_services(session, municipality, now=now, display_language=reply_language())
 
 
 def text_search(session: Session, text: str, now: datetime, limit: int = 3) -> list[ServiceRecord]:
     """The catalogue's free-text search, for the second fallback."""
-    return search_text(session, text, limit=limit, now=now)
+    return search_text(session, text, limit=limit, now=now, display_language=reply_language())

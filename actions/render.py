@@ -8,48 +8,23 @@ run by `in_reply_language` (S10).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable, Sequence
-from contextvars import ContextVar
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from rasa_sdk import Tracker
-
+from actions.language import reply_language
 from actions.lookup import Places, Services
 from actions.needs import Need, get_need
 from actions.parsing import language_adverb, language_name, load_yaml
 from catalog.municipalities import load_municipalities
 from catalog.query import ServiceRecord
 from core.clock import HELSINKI
-from core.language import DEFAULT_LANGUAGE, normalise_language
+from core.language import DEFAULT_LANGUAGE
 
 DESCRIPTION_CHARS = 220
 TEXT_FILES = {"fi": "texts.yml", "sv": "texts.sv.yml", "en": "texts.en.yml"}
-#: The conversation's language while an action runs (see in_reply_language); Finnish outside any run.
-REPLY_LANGUAGE: ContextVar[str] = ContextVar("reply_language", default=DEFAULT_LANGUAGE)
 
 Reply = dict[str, Any]
-Run = TypeVar("Run", bound=Callable[..., Awaitable[Any]])
-
-
-def in_reply_language(run: Run) -> Run:
-    """Decorates an action's `run`: every text it writes is in the conversation's `reply_language`."""
-
-    @functools.wraps(run)
-    async def wrapper(self: Any, dispatcher: Any, tracker: Tracker, domain: Any) -> Any:
-        token = REPLY_LANGUAGE.set(normalise_language(tracker.get_slot("reply_language")) or DEFAULT_LANGUAGE)
-        try:
-            return await run(self, dispatcher, tracker, domain)
-        finally:
-            REPLY_LANGUAGE.reset(token)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def reply_language() -> str:
-    return REPLY_LANGUAGE.get()
-
 
 def texts(language: str | None = None) -> dict[str, Any]:
     """The text tree of one language (the conversation's by default); Finnish is the complete one."""
