@@ -16,8 +16,10 @@ from core.finnish import fold  # lower case without diacritics: "Tekstiviestill�
 DATA = Path(__file__).parent / "data"
 MAX_AGE_YEARS = 17
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_YEARS = re.compile(r"(?<!\d)(\d{1,2})\s*(?:-?\s*v\b|-?\s*v\.|-?\s*vuot|-?\s*vee\b|\s*år|\s*years?|$)")
-_MONTHS = re.compile(r"(?<!\d)(\d{1,2})\s*(?:kk|kuukau|kuuk|mån|months?)")
+# Matched on folded text, where Swedish "år" and "mån" read "ar" and "man" ("3-åring" → "3-aring").
+_YEAR_WORD = r"(?:vuot|v\b|ar(?:\b|ig|ing)|years?\b|yrs?\b)"
+_YEARS = re.compile(r"(?<!\d)(\d{1,2})\s*(?:-?\s*v\b|-?\s*v\.|-?\s*vuot|-?\s*vee\b|-?\s*ar(?:\b|ig|ing)|\s*years?|$)")
+_MONTHS = re.compile(r"(?<!\d)(\d{1,2})\s*(?:kk|kuukau|kuuk|manad|man\b|months?)")
 _BARE_NUMBER = re.compile(r"^\D*?(\d{1,2})\D*$")
 
 
@@ -200,7 +202,7 @@ def parse_age(text: str | None) -> int | None:
         return years if years <= MAX_AGE_YEARS else None
     data = answers()
     for word, years in (data.get("number_words") or {}).items():
-        if re.search(rf"\b{word}\s*-?\s*(vuot|v\b)", folded):
+        if re.search(rf"\b{word}\s*-?\s*{_YEAR_WORD}", folded):
             return int(years)
     for word, years in (data.get("age_words") or {}).items():
         if matches_any(folded, [word]):
@@ -222,16 +224,17 @@ def parse_language(text: str | None) -> str | None:
     return None
 
 
-def language_name(code: str) -> str:
-    """The Finnish name of a language code ("sv" → "ruotsi"); unknown codes are shown as they are."""
+def language_name(code: str, language: str = "fi") -> str:
+    """The name of a language code in the reply's language ("sv" → "ruotsi", in Swedish "svenska"); Finnish when
+    that language has none; unknown codes are shown as they are."""
     entry = (answers().get("languages") or {}).get(code) or {}
-    return str(entry.get("name") or code)
+    return str((entry.get("names") or {}).get(language) or entry.get("name") or code)
 
 
-def language_adverb(code: str) -> str:
-    """The Finnish adverb of a language code ("sv" → "ruotsiksi")."""
+def language_adverb(code: str, language: str = "fi") -> str:
+    """The adverb of a language code in the reply's language ("sv" → "ruotsiksi", in English "in Swedish")."""
     entry = (answers().get("languages") or {}).get(code) or {}
-    return str(entry.get("adverb") or code)
+    return str((entry.get("adverbs") or {}).get(language) or entry.get("adverb") or code)
 
 
 def is_skip(text: str | None) -> bool:

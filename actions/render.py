@@ -165,7 +165,8 @@ def render_record(record: ServiceRecord, now: datetime, with_description: bool =
         lines.append(text("record.hours", hours=record.hours_text))
     lines.extend(_sentence(note) for note in record.hours_notes)
     if record.languages:
-        lines.append(text("record.languages", languages=", ".join(language_name(c) for c in record.languages)))
+        names = ", ".join(language_name(code, reply_language()) for code in record.languages)
+        lines.append(text("record.languages", languages=names))
     if ages := _ages(record):
         lines.append(text("record.ages", ages=ages))
     for number, charge in record.phones:
@@ -216,7 +217,7 @@ def places_replies(result: Places, now: datetime, more: bool, language: str | No
     municipality = result.municipality or ""
     shown = place_name(municipality)
     if result.language_dropped and language:
-        replies.append({"text": text("places.language_missing", language=language_adverb(language))})
+        replies.append({"text": text("places.language_missing", language=language_adverb(language, reply_language()))})
     if result.page:
         header = text("places.more") if more else text("places.local", municipality=shown)
         replies += record_replies(header, result.page, now, home=municipality)

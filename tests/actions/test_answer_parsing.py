@@ -115,3 +115,126 @@ def test_every_question_has_its_words_and_opposites_name_options() -> None:
     for group, table in data["opposites"].items():
         assert set(table) | set(table.values()) <= set(data[group]), group
     assert {"words", "clause_words", "idioms"} <= set(data["negation"])
+
+
+# --- Swedish and English answers (S10) -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, years", [
+    ("2 år", 2), ("min dotter är 3 år", 3), ("treåring", 3), ("tre år", 3), ("ett år", 1), ("6 månader", 0),
+    ("6 mån", 0), ("bebis", 0), ("nyfödd", 0), ("förskolebarn", 6), ("skolbarn", 9), ("tonåring", 15),
+    ("under skolåldern", 4),
+    ("2 years", 2), ("she is 3 years old", 3), ("three-year-old", 3), ("a two year old", 2), ("6 months", 0),
+    ("baby", 0), ("toddler", 2), ("teenager", 15), ("under school age", 4), ("school age", 9),
+    ("Vaasa", None), ("sixty", None),
+])
+def test_age_in_swedish_and_english(text: str, years: int | None) -> None:
+    assert parse_age(text) == years
+
+
+@pytest.mark.parametrize("text, code", [
+    ("på finska", "fi"), ("engelska", "en"), ("ryska", "ru"), ("arabiska", "ar"), ("in Russian", "ru"),
+    ("Estonian", "et"), ("samiska", "se"), ("Persian", "fa"), ("kurdiska", "ku"),
+])
+def test_language_named_in_swedish_and_english(text: str, code: str) -> None:
+    assert parse_language(text) == code
+
+
+def test_language_names_follow_the_reply_language() -> None:
+    from actions.parsing import language_adverb, language_name
+
+    assert [language_name("sv", lang) for lang in ("fi", "sv", "en")] == ["ruotsi", "svenska", "Swedish"]
+    assert [language_adverb("so", lang) for lang in ("fi", "sv", "en")] == ["somaliksi", "på somaliska", "in Somali"]
+    assert language_name("xx", "sv") == "xx"
+    for code, entry in answers()["languages"].items():
+        assert set(entry["names"]) == set(entry["adverbs"]) == {"sv", "en"}, code
+
+
+@pytest.mark.parametrize("group, text, value, refused", [
+    ("contact_method", "ring mig", "call", set()),
+    ("contact_method", "ett samtal", "call", set()),
+    ("contact_method", "skicka ett sms", "sms", set()),
+    ("contact_method", "textmeddelande", "sms", set()),
+    ("contact_method", "inte samtal utan sms", "sms", {"call"}),
+    ("contact_method", "ring inte och skicka inte sms", None, {"call", "sms"}),
+    ("contact_method", "det gör inget om ni ringer", "call", set()),
+    ("contact_method", "phone call please", "call", set()),
+    ("contact_method", "send me a message", "sms", set()),
+    ("contact_method", "I can't take calls, text me", "sms", {"call"}),
+    ("contact_method", "neither call nor text", None, {"call", "sms"}),
+    ("contact_method", "I don't mind if you call", "call", set()),
+    ("time_window", "på förmiddagen", "morning", set()),
+    ("time_window", "eftermiddag", "afternoon", set()),
+    ("time_window", "i morgon eftermiddag", "afternoon", set()),
+    ("time_window", "inte på förmiddagen", "afternoon", {"morning"}),
+    ("time_window", "det spelar ingen roll", "any", set()),
+    ("time_window", "in the morning", "morning", set()),
+    ("time_window", "afternoons are better", "afternoon", set()),
+    ("time_window", "not in the morning", "afternoon", {"morning"}),
+    ("time_window", "doesn't matter", "any", set()),
+    ("time_window", "whenever", "any", set()),
+    ("urgency", "jag behöver hjälp nu", "urgent", set()),
+    ("urgency", "det är akut", "urgent", set()),
+    ("urgency", "det kan vänta", "later", set()),
+    ("urgency", "det kan inte vänta", "urgent", {"later"}),
+    ("urgency", "ingen brådska", "later", set()),
+    ("urgency", "I need help now", "urgent", set()),
+    ("urgency", "it can wait", "later", set()),
+    ("urgency", "not urgent", "later", {"urgent"}),
+    ("urgency", "no rush", "later", set()),
+    ("urgency", "it can't wait", "urgent", {"later"}),
+    ("consent", "jag godkänner", "yes", set()),
+    ("consent", "ja tack", "yes", set()),
+    ("consent", "jag godkänner inte", "no", {"yes"}),
+    ("consent", "nej", "no", set()),
+    ("consent", "yes, I agree", "yes", set()),
+    ("consent", "I don't agree", "no", {"yes"}),
+    ("consent", "I disagree", "no", set()),
+    ("consent", "not sure", None, set()),
+    ("leave_message", "ja, det går bra", "yes", set()),
+    ("leave_message", "lämna inget meddelande", "no", set()),
+    ("leave_message", "yes, that's fine", "yes", set()),
+    ("leave_message", "you can leave a message", "yes", set()),
+    ("topic", "skilsmässa", "eroauttaminen", set()),
+    ("topic", "min man slår mig", "lahisuhdevakivalta", set()),
+    ("topic", "mötesplatser", "kohtaamispaikka", set()),
+    ("topic", "divorce and custody", "eroauttaminen", set()),
+    ("topic", "something else", "muu", set()),
+])
+def test_swedish_and_english_answers(group: str, text: str, value: str | None, refused: set[str]) -> None:
+    said = read_choice(text, answers()[group], opposites(group))
+    assert (said.value, set(said.refused)) == (value, refused)
+
+
+@pytest.mark.parametrize("group, text, value", [
+    # Finnish "ja" is "and": a question about the notice is no consent, and "no" is a Finnish filler word.
+    ("consent", "kuka näkee tiedot ja kauanko", None),
+    ("consent", "no joo", None),
+    ("contact_method", "soittakaa ja jättäkää viesti", None),
+    ("urgency", "nyt ei ole kiire", "later"),
+    ("time_window", "huomenna iltapäivällä", "afternoon"),
+])
+def test_new_words_do_not_change_finnish_answers(group: str, text: str, value: str | None) -> None:
+    assert choose(text, answers()[group], group) == value
+
+
+@pytest.mark.parametrize("text, skip", [
+    ("hoppa över", True), ("jag vill inte säga", True), ("I'd rather not say", True), ("skip", True),
+    ("I don't want to say", True), ("Maja", False), ("Anna-Lena", False),
+])
+def test_skip_in_swedish_and_english(text: str, skip: bool) -> None:
+    assert is_skip(text) is skip
+
+
+@pytest.mark.parametrize("text", ["avbryt", "Hej", "thanks", "cancel", "nej"])
+def test_words_that_are_no_name(text: str) -> None:
+    from actions.callback import looks_like_name
+
+    assert not looks_like_name(text)
+
+
+def test_leave_message_any_no_wins_in_every_language() -> None:
+    """S9: a "no" beside a "yes" is a no (the rule actions/callback.py applies)."""
+    no_words = {"no": answers()["leave_message"]["no"]}
+    for text in ("ja, men lämna inget meddelande", "yes but you can't leave a message", "okay, not a voicemail",
+                 "please don't leave a message"):
+        assert read_choice(text, no_words).value == "no", text
