@@ -147,7 +147,7 @@ async def test_services_are_listed_in_the_conversation_s_language(sessions: sess
 
 
 @pytest.mark.parametrize("language, said", [
-    ("sv", ["Jag hittade inget ställe med service på somaliska, så jag visar alla.", "Mötesplatser i Oulu:",
+    ("sv", ["Jag hittade inget ställe med service på somaliska, så jag visar alla.", "Mötesplatser i Uleåborg:",
             "Stängt nu. Öppnar nästa gång torsdag 26.11. kl. 9.30.", "Språk: finska, engelska"]),
     ("en", ["I found no place with service in Somali, so I'm showing all of them.", "Meeting places in Oulu:",
             "Closed now. Next opening: Thursday 26 November at 9:30.", "Languages: Finnish, English"]),
