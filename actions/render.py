@@ -155,6 +155,8 @@ def render_record(record: ServiceRecord, now: datetime, with_description: bool =
     if record.municipality and home and record.municipality != home:
         name = text("record.where", name=name, municipality=place_name(record.municipality))
     lines = [name]
+    if record.text_language != reply_language():
+        lines.append(text("record.only_finnish"))  # the catalogue has no texts in the person's language
     if with_description and (description := _short(record.description)):
         lines.append(description)
     if record.address:

@@ -265,8 +265,9 @@ def test_the_component_routes_and_tags_language(text: str, predicted: str, inten
 
 
 def test_the_component_leaves_ordinary_messages_alone_but_for_their_language() -> None:
-    assert _processed("onko meidän lähellä jotain paikkaa, jonne voisi mennä lapsen kanssa",
-                      "find_kohtaamispaikka") == {"intent": "find_kohtaamispaikka", "entities": {"triage_language": "fi"}}
+    plain_finnish = _processed("onko meidän lähellä jotain paikkaa, jonne voisi mennä lapsen kanssa",
+                               "find_kohtaamispaikka")
+    assert plain_finnish == {"intent": "find_kohtaamispaikka", "entities": {"triage_language": "fi"}}
     # Too few words of its own to tell ("Kempeleessä" is a name, "perhekahvilaa" a service): the language stays.
     assert _processed("onko Kempeleessä perhekahvilaa", "find_kohtaamispaikka") == {
         "intent": "find_kohtaamispaikka", "entities": {}}

@@ -167,3 +167,28 @@ async def test_an_unknown_language_falls_back_to_finnish(sessions: sessionmaker[
     outcome = await run(ActionShowServices(), make_tracker(slots={"service_need": "neuvola", "municipality": "Oulu",
                                                                   "reply_language": "xx"}))
     assert "Neuvola lähelläsi:" in outcome.text and "Kielet: suomi" in outcome.text
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_a_service_with_only_finnish_details_says_so(lang: str) -> None:
+    """PTV may lack a service's Swedish or English texts: the Finnish ones are shown with a note (issue 16)."""
+    import dataclasses
+    from datetime import datetime
+
+    from actions.language import REPLY_LANGUAGE
+    from actions.render import render_record, text
+    from catalog.records import ServiceRecord
+
+    fields = {f.name: None for f in dataclasses.fields(ServiceRecord)}
+    fields.update(channel_id="c1", channel_name="Perhekahvila Pilvi", kind="ServiceLocation", scope="local",
+                  match="local", phones=(), languages=(), topics=(), hours_notes=(), source="ptv",
+                  is_example=False, display_language=lang, text_language="fi", fallback_fields=("channel_name",))
+    now = datetime.fromisoformat(TUESDAY_EVENING)
+    token = REPLY_LANGUAGE.set(lang)
+    try:
+        note = text("record.only_finnish")
+        assert note in render_record(ServiceRecord(**fields), now)
+        translated = {**fields, "text_language": lang, "fallback_fields": ()}
+        assert note not in render_record(ServiceRecord(**translated), now)
+    finally:
+        REPLY_LANGUAGE.reset(token)
