@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from catalog_helpers import FIXTURE_DIR
+from catalog_helpers import run_catalog_cli as run
 from sqlalchemy.engine import Engine
 
 REPO = Path(__file__).resolve().parents[2]
-MONDAY_10 = "2026-11-23T10:00:00+02:00"
-
-
-def run(db_url: str, *args: str, now: str = MONDAY_10) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": db_url, "PERHEOPAS_NOW": now, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "catalog", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.fixture(scope="module")

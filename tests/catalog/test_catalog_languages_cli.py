@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
+from catalog_helpers import run_catalog_cli as run
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 
@@ -23,7 +21,6 @@ from core.schema import alembic_config, upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 LANG_DIR = Path(__file__).resolve().parent / "data" / "ptv_languages"
-MONDAY_10 = "2026-11-23T10:00:00+02:00"
 NEW_COLUMNS = {
     "service_name_sv",
     "service_name_en",
@@ -97,13 +94,6 @@ def test_migration_0008_on_an_empty_catalogue(new_database: Callable[[str], str]
 
 
 # --- the command line -----------------------------------------------------------------------------------
-
-
-def run(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": db_url, "PERHEOPAS_NOW": MONDAY_10, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "catalog", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.fixture(scope="module")
