@@ -4,6 +4,8 @@
     .venv/bin/python bench/nlu_bench.py --only a --only c --json var/bench/nlu.json
     .venv/bin/python bench/nlu_bench.py --model models/perheopas.tar.gz --held-out   # a trained model on every
                                                         # held-out set (fi, sv, en), one row per set
+    .venv/bin/python bench/nlu_bench.py --per-language  # one model per language (config.yml, NLU only) against
+                                                        # its language's blind held-out set
 
 Each message is read twice from the same trained model: once up to the node before the deterministic
 DangerOverride (the classifier's view, which the intent figures describe) and once through the whole
@@ -347,9 +349,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write full results with the failure lists")
     parser.add_argument("--model", type=Path, help="score this trained model instead of training candidates")
     parser.add_argument("--held-out", action="store_true", help="with --model: every set in HELD_OUT_SETS")
+    parser.add_argument("--per-language", action="store_true",
+                        help="train config.yml on each language's data alone and score it on that language's set")
     args = parser.parse_args(argv)
 
     _quiet()
+    if args.per_language:
+        return _per_language(args.json)
     if args.model:
         return _score_trained(args.model, HELD_OUT_SETS if args.held_out else {"test_set": TEST_SET}, args.json)
     if not GENERATED_LOOKUP.exists():
@@ -380,6 +386,44 @@ def main(argv: list[str] | None = None) -> int:
         ensure_ascii=False, indent=1,
     ), encoding="utf-8")
     print(f"\nFull results with failure lists: {args.json}")
+    return 0
+
+
+PER_LANGUAGE_SETS = {"fi": "fi_2026-12-07", "sv": "sv_2026-12-07", "en": "en_2026-12-07"}
+
+
+def _language_data(language: str, into: Path) -> Path:
+    """A data folder with one language's training files and the generated place-name lookups."""
+    into.mkdir(parents=True)
+    sources = sorted(NLU_DATA.glob("*.yml")) if language == "fi" else sorted((NLU_DATA / language).glob("*.yml"))
+    for source in [*sources, GENERATED_LOOKUP]:
+        (into / f"{source.parent.name}-{source.name}").write_text(source.read_text(encoding="utf-8"),
+                                                                 encoding="utf-8")
+    return into
+
+
+def _per_language(out: Path) -> int:
+    """One model per language, as the alternative to the one multilingual model (issue 16: choose by benchmark).
+    The Finnish files hold a few Swedish and English lines, which stay with the Finnish model."""
+    from rasa.model_training import train_nlu
+
+    results: dict[str, Scores] = {}
+    with tempfile.TemporaryDirectory(prefix="nlu-lang-") as tmp:
+        for language, set_name in PER_LANGUAGE_SETS.items():
+            data = _language_data(language, Path(tmp) / f"data-{language}")
+            started = time.monotonic()
+            model = train_nlu(config=str(REPO_ROOT / "config.yml"), nlu_data=str(data), output=tmp,
+                              fixed_model_name=f"nlu-{language}", domain=str(DOMAIN))
+            if not model:
+                raise RuntimeError(f"training failed for {language}")
+            results[language] = evaluate_model(Path(model), HELD_OUT_SETS[set_name])
+            results[language].train_seconds = time.monotonic() - started
+            s = results[language]
+            print(f"{language}: merged macro-F1 {s.intent_macro_f1_faq_merged:.3f}, macro-F1 {s.intent_macro_f1:.3f}, "
+                  f"danger routing {s.danger_recall:.3f}, NLU trained in {s.train_seconds:.0f} s", flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({k: asdict(v) for k, v in results.items()}, ensure_ascii=False, indent=1),
+                   encoding="utf-8")
     return 0
 
 
