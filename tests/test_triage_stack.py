@@ -110,7 +110,7 @@ def test_sms_only_contact_request_with_safe_time_is_stored(parts: Parts) -> None
         return " ".join(str(r.get("text", "")) for r in parts.say(session, message))
 
     assert "Soitetaanko" in said('/request_callback{"cb_topic": "lahisuhdevakivalta"}')
-    assert "turvallista lähettää viesti" in said("älä soita, vain tekstiviesti")
+    assert "turvallista saada viesti" in said("älä soita, vain tekstiviesti")
     asked = said("iltapäivällä kun mies on töissä")
     assert "Perhekeskus" in asked and "toisen viestin" in asked
     assert "lastensuojeluilmoitus" in said("ei")

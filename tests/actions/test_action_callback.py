@@ -246,13 +246,13 @@ async def test_a_conversation_stores_a_few_requests_an_hour_then_refuses_kindly(
     said = [await run(ActionSubmitCallback(), make_tracker(PHONE_TEXT, "inform", slots=FILLED))
             for _ in range(callback_steps.REQUESTS_PER_CONVERSATION[0] + 1)]
     assert len(rows(sessions)) == callback_steps.REQUESTS_PER_CONVERSATION[0]
-    assert "uutta ei tallennettu" in said[-1].text and "112" in said[-1].text
+    assert "En voi tallentaa uutta pyyntöä" in said[-1].text and "112" in said[-1].text
     assert_forgotten(said[-1].slots)
     # The ceiling for the whole process holds across conversations too.
     monkeypatch.setattr(callback_steps, "_per_conversation", callback_steps.SlidingWindowLimiter(1000, 3600.0))
     monkeypatch.setattr(callback_steps, "_per_process", callback_steps.SlidingWindowLimiter(1, 3600.0))
     await run(ActionSubmitCallback(), make_tracker(PHONE_TEXT, "inform", slots=FILLED))
-    assert "uutta ei tallennettu" in (await run(ActionSubmitCallback(),
+    assert "En voi tallentaa uutta pyyntöä" in (await run(ActionSubmitCallback(),
                                                 make_tracker(PHONE_TEXT, "inform", slots=FILLED))).text
 
 
@@ -330,7 +330,7 @@ async def test_database_failure_is_not_confirmed(sessions: sessionmaker[Session]
 
     monkeypatch.setattr(callback_steps, "create_callback", broken)
     outcome = await run(ActionSubmitCallback(), make_tracker(PHONE_TEXT, "inform", slots=FILLED))
-    assert "ei valitettavasti voitu tallentaa" in outcome.text
+    assert "en pystynyt tallentamaan pyyntöä" in outcome.text
     assert "Kiitos" not in outcome.text
     assert_forgotten(outcome.slots)
 
@@ -456,7 +456,7 @@ async def test_violence_adds_the_message_question_after_the_contact_method(sessi
 
 @pytest.mark.parametrize("method, fragments", [
     ("call", ["turvallista soittaa", "arkisin"]),
-    ("sms", ["turvallista lähettää viesti", "arkisin"]),
+    ("sms", ["turvallista saada viesti", "arkisin"]),
 ])
 async def test_violence_time_question_asks_when_it_is_safe(method: str, fragments: list[str]) -> None:
     outcome = await run(ActionAskCbTimeWindow(), make_tracker(slots={"cb_topic": "lahisuhdevakivalta",

@@ -210,6 +210,7 @@ def test_swedish_and_english_answers(group: str, text: str, value: str | None, r
     ("consent", "kuka näkee tiedot ja kauanko", None),
     ("consent", "no joo", None),
     ("contact_method", "soittakaa ja jättäkää viesti", None),
+    ("leave_message", "mieheni lukee viestit ja kuuntelee vastaajan", None),
     ("urgency", "nyt ei ole kiire", "later"),
     ("time_window", "huomenna iltapäivällä", "afternoon"),
 ])
