@@ -41,13 +41,13 @@ def test_each_family_topic_asks_the_municipality_once_then_answers_from_the_cata
     sender = f"family-{intent}"
     topics, municipality = TOPICS[intent]
     first = texts(chat.say(sender, f"/{intent}"))
-    assert "Missä kunnassa" in first and FALLBACK not in first
+    assert "Mistä kunnasta" in first and FALLBACK not in first
     reply = chat.say(sender, municipality)
     shown = texts(reply)
     expected = local_names(chat, topics, municipality)
     assert expected and expected[0] in shown
     assert "/request_callback" in payloads(reply)
-    assert FALLBACK not in shown and "Missä kunnassa" not in shown  # asked once, not again
+    assert FALLBACK not in shown and "Mistä kunnasta" not in shown  # asked once, not again
 
 
 @pytest.mark.parametrize(("message", "topics", "municipality", "not_shown"), [
@@ -63,7 +63,7 @@ def test_typed_family_questions_reach_their_topic(chat: Chat, message: str, topi
     chat.at(OFFICE_OPEN)
     sender = f"typed-{topics[0]}"
     reply = chat.say(sender, message)
-    if "Missä kunnassa" in texts(reply):  # the classifier did not take the place name: answer the question
+    if "Mistä kunnasta" in texts(reply):  # the classifier did not take the place name: answer the question
         reply = chat.say(sender, municipality)
     shown = texts(reply)
     assert FALLBACK not in shown and not_shown not in shown
