@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from test_conversations import OFFICE_OPEN, Chat, catalogue, chat, payloads, texts  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 FALLBACK = "En ihan ymmärtänyt"
 OTHER_PHONE_TYPED = "040 111 2233"  # fictional

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -37,7 +38,7 @@ from bot.web.common import (
 from bot.web.contact_form import new_callback, validate_contact_form
 from bot.web.gateway import SESSION_ID, Gateway
 from bot.web.hardening import refuse_risky_bodies
-from core import clock
+from core import clock, language
 from core.ratelimit import SlidingWindowLimiter
 from core.settings import Ports
 
@@ -230,6 +231,8 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
+    # The language models load at start (about 1 s), not on the first person's message (core/language.py).
+    await asyncio.to_thread(language.warm_up)
     yield
     await app[GATEWAY_KEY].close()
 
