@@ -105,10 +105,17 @@ def date_span(first: date, last: date, reference: date, language: str = "fi") ->
     return f"{start}{dash}{format_date(last, reference, language)}"
 
 
+# The holidays package's sv_FI names where Finland-Swedish says the day otherwise (the Almanac of the University of
+# Helsinki and the calendars in Finland write "trettondagen" and "pingstdagen").
+SWEDISH_HOLIDAY_NAMES = {"Trettondag": "trettondagen", "Pingst": "pingstdagen"}
+
+
 def holiday_label(name: str, language: str = "fi") -> str:
     """A holiday's name inside a note: lower case in Finnish and Swedish (jouluaatto, julafton), as is in English."""
     if language == "fi":
         return name.lower()
-    if language == "sv" and not name.startswith("Kristi "):  # Kristi himmelsfärdsdag keeps its capital
-        return name[:1].lower() + name[1:]
+    if language == "sv":
+        name = SWEDISH_HOLIDAY_NAMES.get(name, name)
+        if not name.startswith("Kristi "):  # Kristi himmelsfärdsdag keeps its capital
+            return name[:1].lower() + name[1:]
     return name

@@ -128,7 +128,7 @@ async def test_the_privacy_notice_is_in_the_language(language: str, duty: str, t
 
 @pytest.mark.parametrize("language, said", [
     ("sv", ["Du kan kontakta rådgivningen", "Rådgivningen nära dig:", "Adress: Tuirantie 5",
-            "Öppet nu, till kl. 16.00.", "Öppettider: ", "Språk: finska", "Telefon 08 0100 5100",
+            "Öppet nu till kl. 16.00.", "Öppettider: ", "Språk: finska", "Telefon 08 0100 5100",
             "(Exempeluppgift, inte en riktig tjänst.)", "Om du är orolig för barnets eller din egen hälsa"]),
     ("en", ["You can contact the maternity and child health clinic (neuvola)", "Neuvola near you:",
             "Address: Tuirantie 5", "Open now, until 16:00.", "Opening hours: ", "Languages: Finnish",
@@ -147,8 +147,8 @@ async def test_services_are_listed_in_the_conversation_s_language(sessions: sess
 
 
 @pytest.mark.parametrize("language, said", [
-    ("sv", ["Jag hittade inget ställe med service på somaliska, så jag visar alla.", "Mötesplatser i Uleåborg:",
-            "Stängt nu. Öppnar nästa gång torsdag 26.11. kl. 9.30.", "Språk: finska, engelska"]),
+    ("sv", ["Jag hittade inget ställe med service på somaliska, så jag visar alla ställen.", "Mötesplatser i Uleåborg:",
+            "Stängt nu. Öppnar torsdag 26.11. kl. 9.30.", "Språk: finska, engelska"]),
     ("en", ["I found no place with service in Somali, so I'm showing all of them.", "Meeting places in Oulu:",
             "Closed now. Next opening: Thursday 26 November at 9:30.", "Languages: Finnish, English"]),
 ])

@@ -122,7 +122,7 @@ def test_every_question_has_its_words_and_opposites_name_options() -> None:
 @pytest.mark.parametrize("text, years", [
     ("2 år", 2), ("min dotter är 3 år", 3), ("treåring", 3), ("tre år", 3), ("ett år", 1), ("6 månader", 0),
     ("6 mån", 0), ("bebis", 0), ("nyfödd", 0), ("förskolebarn", 6), ("skolbarn", 9), ("tonåring", 15),
-    ("under skolåldern", 4),
+    ("under skolåldern", 4), ("hon går i daghem", 4), ("förskolan", 6),
     ("2 years", 2), ("she is 3 years old", 3), ("three-year-old", 3), ("a two year old", 2), ("6 months", 0),
     ("baby", 0), ("toddler", 2), ("teenager", 15), ("under school age", 4), ("school age", 9),
     ("Vaasa", None), ("sixty", None),
@@ -154,6 +154,7 @@ def test_language_names_follow_the_reply_language() -> None:
     ("contact_method", "ett samtal", "call", set()),
     ("contact_method", "skicka ett sms", "sms", set()),
     ("contact_method", "textmeddelande", "sms", set()),
+    ("contact_method", "messa mig", "sms", set()),
     ("contact_method", "inte samtal utan sms", "sms", {"call"}),
     ("contact_method", "ring inte och skicka inte sms", None, {"call", "sms"}),
     ("contact_method", "det gör inget om ni ringer", "call", set()),
@@ -167,6 +168,7 @@ def test_language_names_follow_the_reply_language() -> None:
     ("time_window", "i morgon eftermiddag", "afternoon", set()),
     ("time_window", "inte på förmiddagen", "afternoon", {"morning"}),
     ("time_window", "det spelar ingen roll", "any", set()),
+    ("time_window", "det kvittar", "any", set()),
     ("time_window", "in the morning", "morning", set()),
     ("time_window", "afternoons are better", "afternoon", set()),
     ("time_window", "not in the morning", "afternoon", {"morning"}),
@@ -184,6 +186,9 @@ def test_language_names_follow_the_reply_language() -> None:
     ("urgency", "it can't wait", "urgent", {"later"}),
     ("consent", "jag godkänner", "yes", set()),
     ("consent", "ja tack", "yes", set()),
+    ("consent", "okej", "yes", set()),
+    ("consent", "gärna", "yes", set()),
+    ("consent", "visst inte", "no", {"yes"}),
     ("consent", "jag godkänner inte", "no", {"yes"}),
     ("consent", "nej", "no", set()),
     ("consent", "yes, I agree", "yes", set()),
@@ -192,10 +197,14 @@ def test_language_names_follow_the_reply_language() -> None:
     ("consent", "not sure", None, set()),
     ("leave_message", "ja, det går bra", "yes", set()),
     ("leave_message", "lämna inget meddelande", "no", set()),
+    ("leave_message", "gärna", "yes", set()),
+    ("leave_message", "helst inte", "no", set()),
     ("leave_message", "yes, that's fine", "yes", set()),
     ("leave_message", "you can leave a message", "yes", set()),
     ("topic", "skilsmässa", "eroauttaminen", set()),
     ("topic", "min man slår mig", "lahisuhdevakivalta", set()),
+    ("topic", "han misshandlar mig", "lahisuhdevakivalta", set()),
+    ("topic", "babyklubben", "kohtaamispaikka", set()),
     ("topic", "mötesplatser", "kohtaamispaikka", set()),
     ("topic", "divorce and custody", "eroauttaminen", set()),
     ("topic", "something else", "muu", set()),
@@ -219,7 +228,7 @@ def test_new_words_do_not_change_finnish_answers(group: str, text: str, value: s
 
 
 @pytest.mark.parametrize("text, skip", [
-    ("hoppa över", True), ("jag vill inte säga", True), ("I'd rather not say", True), ("skip", True),
+    ("hoppa över", True), ("jag vill inte säga", True), ("helst inte", True), ("I'd rather not say", True), ("skip", True),
     ("I don't want to say", True), ("Maja", False), ("Anna-Lena", False),
 ])
 def test_skip_in_swedish_and_english(text: str, skip: bool) -> None:

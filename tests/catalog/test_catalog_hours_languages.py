@@ -117,7 +117,7 @@ def test_holiday_notices_in_three_languages() -> None:
         "stängt 24.12. (julafton)",
         "stängt 25.12. (juldagen)",
         "stängt 1.1.2027 (nyårsdagen)",
-        "stängt 6.1.2027 (trettondag)",
+        "stängt 6.1.2027 (trettondagen)",
     ]
     assert notes["en"] == [
         "closed 24 Dec (Christmas Eve)",
@@ -158,6 +158,14 @@ def test_dates_times_and_holiday_names_per_language() -> None:
     assert [holiday_name(christmas, language) for language in LANGUAGES] == ["Jouluaatto", "Julafton", "Christmas Eve"]
     assert holiday_name(date(2026, 12, 23), "sv") is None
     assert ALWAYS_OPEN_FI == WORDS["fi"].always_open == "avoinna aina"
+
+
+def test_swedish_holiday_names_as_said_in_finland() -> None:
+    from catalog.hours_words import holiday_label
+
+    assert [holiday_label(name, "sv") for name in ("Trettondag", "Pingst", "Julafton", "Kristi himmelsfärdsdag")] == [
+        "trettondagen", "pingstdagen", "julafton", "Kristi himmelsfärdsdag"]
+    assert holiday_label("Loppiainen") == "loppiainen" and holiday_label("Epiphany", "en") == "Epiphany"
 
 
 def test_unknown_language_is_refused() -> None:
