@@ -125,6 +125,10 @@ def _before_latest_user_message(tracker: Tracker) -> list[dict[str, Any]]:
     return []
 
 
+#: How the emergency texts name Nollalinja: Swedish writes Nollinjen (bot/safety/data/safety.yml).
+NOLLALINJA_NAMES = ("Nollalinja", "Nollinjen")
+
+
 def emergency_just_given(tracker: Tracker) -> bool:
     """Whether the bot's previous turn already gave the emergency numbers (not repeated on the next one).
 
@@ -134,7 +138,7 @@ def emergency_just_given(tracker: Tracker) -> bool:
         if event.get("event") == "user":
             return False
         said = str(event.get("text") or "") if event.get("event") == "bot" else ""
-        if "112" in said and "Nollalinja" in said:
+        if "112" in said and any(name in said for name in NOLLALINJA_NAMES):
             return True
     return False
 

@@ -192,3 +192,16 @@ def test_a_service_with_only_finnish_details_says_so(lang: str) -> None:
         assert note not in render_record(ServiceRecord(**translated), now)
     finally:
         REPLY_LANGUAGE.reset(token)
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_the_emergency_numbers_just_given_are_recognised_in_every_language(lang: str) -> None:
+    """Not repeated on the next turn (S2 keeps them first, not twice), whatever the language named Nollalinja."""
+    from action_fixtures import make_tracker as tracker_with
+
+    from actions.actions import emergency_just_given
+    from bot.safety.texts import safety_text
+
+    said = [{"event": "user", "text": "x"}, {"event": "bot", "text": safety_text("emergency_lead", lang)}]
+    assert emergency_just_given(tracker_with("Oulu", "inform", history=said))
+    assert not emergency_just_given(tracker_with("Oulu", "inform", history=[{"event": "bot", "text": "Hei!"}]))
