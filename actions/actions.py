@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 EMERGENCY_RESPONSE = "utter_emergency"
 VIOLENCE_OPTIONS_RESPONSE = "utter_violence_options"
 VIOLENCE_PREFIX = "violence_"
+NOLLALINJA_NAMES = ("Nollalinja", "Nollinjen")  # Swedish names it Nollinjen (bot/safety/data/safety.yml)
 VIOLENCE_LOCAL = "vv_local"  # actions/data/needs.yml: local help after violence
 # Intents that stop a form's question; the rules answer them (and resume or end the form).
 SEARCH_FORM_REJECTS = frozenset({"cancel", "request_callback", "faq", "bot_challenge", "goodbye"})
@@ -123,10 +124,6 @@ def _before_latest_user_message(tracker: Tracker) -> list[dict[str, Any]]:
         if event.get("event") == "user":
             return events[index + 1:]
     return []
-
-
-#: How the emergency texts name Nollalinja: Swedish writes Nollinjen (bot/safety/data/safety.yml).
-NOLLALINJA_NAMES = ("Nollalinja", "Nollinjen")
 
 
 def emergency_just_given(tracker: Tracker) -> bool:
