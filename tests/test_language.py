@@ -130,3 +130,22 @@ async def test_when_rasa_is_down_the_safe_reply_is_in_the_persons_language() -> 
     assert "112" in first and "Nollinjen" in first
     _, bodies = await _conversation([("my husband hits me and I am scared", "sv")], rasa_up=False)
     assert "If you are in danger now" in bodies[0]["messages"][0]["text"]
+
+
+async def test_a_message_too_long_to_pass_on_still_gets_the_safety_lead_first() -> None:
+    """S1, S2: the triage reads a too-long message, and its lead comes before the request to write less."""
+    from bot.safety.texts import safety_text
+    from bot.web.gateway import MAX_MESSAGE_CHARS, Gateway
+
+    gateway = Gateway("http://127.0.0.1:9", timeout_seconds=1)
+    try:
+        long_danger = "min man slår mig och jag är rädd för honom. " * 60
+        status, body = await gateway.handle(uuid.uuid4().hex, long_danger, None, "fi")
+        assert status == 413 and len(long_danger) > MAX_MESSAGE_CHARS
+        assert [m["text"] for m in body["messages"]] == [
+            safety_text("emergency_lead", "sv"), safety_text("too_long", "sv", limit=MAX_MESSAGE_CHARS)]
+        status, body = await gateway.handle(uuid.uuid4().hex, "a" * 3000, None, "fi")
+        assert [m["text"] for m in body["messages"]] == [safety_text("too_long", "fi", limit=MAX_MESSAGE_CHARS)]
+        assert body["messages"][0]["text"].startswith("Jos olet vaarassa, soita 112.")
+    finally:
+        await gateway.close()

@@ -174,7 +174,8 @@ async def test_chat_refuses_cross_site_posts_and_non_json(client: TestClient) ->
 async def test_too_long_message_gets_a_clear_answer(client: TestClient) -> None:
     resp = await client.post("/api/chat", json={"session": SESSION, "message": "a" * 2001})
     assert resp.status == 413
-    assert "liian pitkä" in (await resp.json())["messages"][0]["text"]
+    said = (await resp.json())["messages"][0]["text"]
+    assert said.startswith("Jos olet vaarassa, soita 112.") and "liian pitkä" in said  # 112 first (S2)
 
 
 async def test_chat_rate_limit_gets_a_clear_answer(client: TestClient) -> None:
@@ -183,7 +184,8 @@ async def test_chat_rate_limit_gets_a_clear_answer(client: TestClient) -> None:
         resp = await client.post("/api/chat", json={"session": SESSION, "message": "hei"})
         statuses.append(resp.status)
     assert statuses[-1] == 429
-    assert "Odota hetki" in (await resp.json())["messages"][0]["text"]
+    said = (await resp.json())["messages"][0]["text"]
+    assert said.startswith("Jos olet vaarassa, soita 112.") and "odota hetki" in said  # 112 first (S2)
 
 
 # --- the contact request ------------------------------------------------------------------------------------

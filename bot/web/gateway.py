@@ -25,6 +25,7 @@ log = logging.getLogger("perheopas.gateway")
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_MESSAGE_CHARS = 2000
+TRIAGE_CHARS_OF_TOO_LONG = 2 * MAX_MESSAGE_CHARS  # the triage reads this much of a message too long to pass on
 RATE_WINDOW_SECONDS = 10.0
 RATE_MAX_MESSAGES = 8
 MAX_TRACKED_SESSIONS = 50_000
@@ -125,8 +126,7 @@ class Gateway:
         else:
             raw = text or ""
             if len(raw) > MAX_MESSAGE_CHARS:
-                msg = safety_text("too_long", known, limit=MAX_MESSAGE_CHARS)
-                return 413, {"error": "too_long", "messages": [{"text": msg}]}
+                return 413, {"error": "too_long", "messages": self._too_long_messages(raw, known)}
             message = clean_user_text(raw)
             if not message:
                 return 400, {"error": "empty", "messages": [{"text": safety_text("empty", known)}]}
@@ -154,6 +154,18 @@ class Gateway:
             str(button.get("payload")) for reply in replies for button in reply.get("buttons") or []
         }
         return 200, {"messages": replies}
+
+    @staticmethod
+    def _too_long_messages(raw: str, known: str) -> list[dict[str, Any]]:
+        """A long message is not passed on, but it may tell of danger or crisis: the triage reads its beginning, and
+        the safety lead comes before the request to write less (S1, S2)."""
+        text = clean_user_text(raw[:TRIAGE_CHARS_OF_TOO_LONG])
+        verdict = triage(text)
+        patterns = verdict.language if verdict.route != NONE else None
+        language_now = language.choose(text, known, pattern_language=patterns)
+        lead = lead_for(verdict, language_now)
+        messages = [{"text": lead}] if lead else []
+        return messages + [{"text": safety_text("too_long", language_now, limit=MAX_MESSAGE_CHARS)}]
 
     @staticmethod
     def _language(state: SessionState, page_language: str | None, text: str | None, verdict: Triage | None) -> str:
