@@ -91,7 +91,7 @@ def catalogue(env: dict[str, str], topic: str, municipality: str | None) -> list
 def test_kohtaamispaikka_asks_only_the_municipality_then_lists_places(chat: Chat) -> None:
     chat.at(OFFICE_OPEN)
     first = chat.say("kp-path", "etsin perhekahvilaa")
-    assert "kunnassa" in texts(first)
+    assert "kunnasta" in texts(first)
     reply = chat.say("kp-path", "Oulussa")
     places = [r for r in catalogue(chat.parts.env, "kohtaamispaikka", "Oulu") if r["match"] in ("local", "regional")]
     assert places and places[0]["channel_name"] in texts(reply)
@@ -104,7 +104,7 @@ def test_kohtaamispaikka_asks_only_the_municipality_then_lists_places(chat: Chat
 def test_kohtaamispaikka_none_in_municipality_offers_the_wellbeing_area(chat: Chat) -> None:
     chat.at(OFFICE_OPEN)
     reply = texts(chat.say("kp-none", "/find_kohtaamispaikka"))
-    assert "kunnassa" in reply
+    assert "kunnasta" in reply
     reply = texts(chat.say("kp-none", "Tyrnävä"))
     assert "Tyrnävä: en löytänyt" in reply
     assert "samalla hyvinvointialueella" in reply
@@ -135,7 +135,7 @@ def test_lahisuhdevakivalta_emergency_first_then_options_then_shelter(chat: Chat
     assert "112" in first and "080 005 005" in first
     assert '/inform{"need": "vv_shelter"}' in payloads(reply)
     assert "Poistu nopeasti" in texts(reply) and "historia" in texts(reply)
-    assert "kunnassa" not in texts(reply)  # no identifying question before the help (S2)
+    assert "kunnasta" not in texts(reply)  # no identifying question before the help (S2)
     ask = chat.say("vv-path", '/inform{"need": "vv_shelter"}')
     assert "/deny" in payloads(ask)  # the municipality may be left untold
     shelters = texts(chat.say("vv-path", "Oulu"))
