@@ -161,8 +161,7 @@ class Gateway:
         the safety lead comes before the request to write less (S1, S2)."""
         text = clean_user_text(raw[:TRIAGE_CHARS_OF_TOO_LONG])
         verdict = triage(text)
-        patterns = verdict.language if verdict.route != NONE else None
-        language_now = language.choose(text, known, pattern_language=patterns)
+        language_now = _message_language(text, known, None, verdict)
         lead = lead_for(verdict, language_now)
         messages = [{"text": lead}] if lead else []
         return messages + [{"text": safety_text("too_long", language_now, limit=MAX_MESSAGE_CHARS)}]
@@ -170,8 +169,7 @@ class Gateway:
     @staticmethod
     def _language(state: SessionState, page_language: str | None, text: str | None, verdict: Triage | None) -> str:
         """Decide the message's language once (core/language.py) and remember it for the conversation."""
-        patterns = verdict.language if verdict is not None and verdict.route != NONE else None
-        state.language = language.choose(text, state.language, page_language, patterns)
+        state.language = _message_language(text, state.language, page_language, verdict)
         return state.language
 
     def _count(self, new_conversation: bool, verdict: Triage | None) -> None:
@@ -221,6 +219,12 @@ class Gateway:
         messages: list[dict[str, Any]] = [{"text": text} for text in texts]
         messages[0]["custom"] = {"show_callback_form": True}
         return messages
+
+
+def _message_language(text: str | None, previous: str | None, page: str | None, verdict: Triage | None) -> str:
+    """core/language.choose with the matched safety patterns' language when the triage flagged the message."""
+    patterns = verdict.language if verdict is not None and verdict.route != NONE else None
+    return language.choose(text, previous, page, patterns)
 
 
 def _clean_reply(item: dict[str, Any]) -> dict[str, Any]:
