@@ -98,6 +98,7 @@ KEPT_CASES = [
     "Lapsi on 0–3-vuotias, kello 12.30.",
     # Dates and times are never taken for phone numbers.
     "Tapaaminen 2026-11-24 klo 9:00-15:00.",
+    "Viesti lähetetty 2014-01-01 12:34.",  # a peer's anonymiser test: a timestamp is not a phone number
     "Syntynyt 24/11/2026, laskettu aika 24-11-2026.",
     "Ryhmä 12/2025 - 03/2026, ma 8.12. klo 9.00–15.00.",
     "Auki 1.12.-24.12.2026 ja 27.12.2026 - 6.1.2027.",
