@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                              "danger_routing": s.danger_recall, "municipality": s.municipality_accuracy,
                              "model_mb": Path(model).stat().st_size / 2**20}
             print(f"{name:<15} {seconds:>8.0f} {s.intent_macro_f1_faq_merged:>10.3f} {s.intent_macro_f1:>9.3f} "
-                  f"{s.intent_accuracy:>6.3f} {s.municipality_accuracy:>6.3f} {s.danger_recall:>7.3f}  ({results[name]['model_mb']:.0f} MB)",
+                  f"{s.intent_accuracy:>6.3f} {s.municipality_accuracy:>6.3f} {s.danger_recall:>7.3f}  "
+                  f"({results[name]['model_mb']:.0f} MB)",
                   flush=True)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
