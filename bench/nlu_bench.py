@@ -10,7 +10,7 @@
 Each message is read twice from the same trained model: once up to the node before the deterministic
 DangerOverride (the classifier's view, which the intent figures describe) and once through the whole
 pipeline (what the dialogue receives, which the danger figures describe). The test suite reuses
-`evaluate_model` on the production model (tests/nlu/test_nlu_quality.py).
+`evaluate_sets` on the production model (tests/nlu/test_nlu_quality.py).
 """
 
 from __future__ import annotations
@@ -48,6 +48,10 @@ HELD_OUT_SETS = {
     "fi_2026-12-07": REPO_ROOT / "tests" / "nlu" / "heldout_2026-12-07.yml",
     "sv_2026-12-07": REPO_ROOT / "tests" / "nlu" / "heldout_sv_2026-12-07.yml",
     "en_2026-12-07": REPO_ROOT / "tests" / "nlu" / "heldout_en_2026-12-07.yml",
+    # The second blind round (2026-12-07c), written while new training data was written apart from it.
+    "fi_2026-12-07c": REPO_ROOT / "tests" / "nlu" / "heldout_fi_2026-12-07c.yml",
+    "sv_2026-12-07c": REPO_ROOT / "tests" / "nlu" / "heldout_sv_2026-12-07c.yml",
+    "en_2026-12-07c": REPO_ROOT / "tests" / "nlu" / "heldout_en_2026-12-07c.yml",
 }
 DOMAIN = REPO_ROOT / "domain.yml"
 GENERATED_LOOKUP = NLU_DATA / "generated" / "municipalities.yml"
@@ -145,8 +149,9 @@ def _node_before(schema: Any, component: str) -> str | None:
     return None
 
 
-async def _parse_all(model_path: Path, texts: list[str]) -> tuple[list, list, list[float]]:
-    """Parse every text; return the classifier's view, the final parse and the final parse's latency (ms)."""
+async def _parse_sets(model_path: Path, texts: dict[str, list[str]]) -> dict[str, tuple[list, list, list[float]]]:
+    """Parse every text of every set with one loaded model; per set the classifier's view, the final parse and
+    the final parse's latency (ms)."""
     from rasa.core.agent import Agent
     from rasa.core.channels.channel import UserMessage
     from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
@@ -159,23 +164,27 @@ async def _parse_all(model_path: Path, texts: list[str]) -> tuple[list, list, li
     assert processor is not None
     before_override = _node_before(processor.model_metadata.predict_schema, DANGER_COMPONENT)
     await agent.parse_message("hei")  # warm-up: the first call builds TensorFlow functions
-    raw: list[dict[str, Any]] = []
-    final: list[dict[str, Any]] = []
-    latencies: list[float] = []
-    for text in texts:
-        started = time.perf_counter()
-        parse = await agent.parse_message(text)
-        latencies.append((time.perf_counter() - started) * 1000.0)
-        final.append(parse)
-        if before_override is None:
-            raw.append(parse)
-            continue
-        # A separate run, because DangerOverride changes the very Message objects its upstream node returns.
-        results = processor.graph_runner.run(
-            inputs={PLACEHOLDER_MESSAGE: [UserMessage(text)], PLACEHOLDER_TRACKER: None}, targets=[before_override],
-        )
-        raw.append({"text": text, **results[before_override][0].as_dict(only_output_properties=True)})
-    return raw, final, latencies
+    parsed: dict[str, tuple[list, list, list[float]]] = {}
+    for name, set_texts in texts.items():
+        raw: list[dict[str, Any]] = []
+        final: list[dict[str, Any]] = []
+        latencies: list[float] = []
+        for text in set_texts:
+            started = time.perf_counter()
+            parse = await agent.parse_message(text)
+            latencies.append((time.perf_counter() - started) * 1000.0)
+            final.append(parse)
+            if before_override is None:
+                raw.append(parse)
+                continue
+            # A separate run, because DangerOverride changes the very Message objects its upstream node returns.
+            results = processor.graph_runner.run(
+                inputs={PLACEHOLDER_MESSAGE: [UserMessage(text)], PLACEHOLDER_TRACKER: None},
+                targets=[before_override],
+            )
+            raw.append({"text": text, **results[before_override][0].as_dict(only_output_properties=True)})
+        parsed[name] = (raw, final, latencies)
+    return parsed
 
 
 def _f1(tp: int, fp: int, fn: int) -> float:
@@ -280,11 +289,16 @@ def score(gold: list[GoldMessage], raw: list[dict], final: list[dict], latencies
     return result
 
 
+def evaluate_sets(model_path: Path, sets: dict[str, Path]) -> dict[str, Scores]:
+    """Parse every message of every set with a trained model, loaded once, and score both views per set."""
+    gold = {name: load_test_set(path) for name, path in sets.items()}
+    parsed = asyncio.run(_parse_sets(model_path, {name: [g.text for g in msgs] for name, msgs in gold.items()}))
+    return {name: score(gold[name], *parsed[name]) for name in sets}
+
+
 def evaluate_model(model_path: Path, test_set: Path = TEST_SET) -> Scores:
-    """Parse every held-out message with a trained model and score both views."""
-    gold = load_test_set(test_set)
-    raw, final, latencies = asyncio.run(_parse_all(model_path, [g.text for g in gold]))
-    return score(gold, raw, final, latencies)
+    """Parse every message of one set with a trained model and score both views."""
+    return evaluate_sets(model_path, {"set": test_set})["set"]
 
 
 def train_nlu_model(config: Path, out_dir: Path, name: str) -> tuple[Path, float]:
@@ -429,7 +443,7 @@ def _per_language(out: Path) -> int:
 
 def _score_trained(model: Path, sets: dict[str, Path], out: Path) -> int:
     """One row per held-out set for a model already trained (`make model`): the per-language figures."""
-    results = {name: evaluate_model(model, path) for name, path in sets.items()}
+    results = evaluate_sets(model, sets)
     print(f"{'set':<14} {'msgs':>5} {'macro-F1':>9} {'merged':>7} {'acc':>6} {'muni':>6} {'danger':>7} {'p95 ms':>7}")
     for name, s in results.items():
         print(f"{name:<14} {s.messages:>5} {s.intent_macro_f1:>9.3f} {s.intent_macro_f1_faq_merged:>7.3f} "

@@ -157,7 +157,7 @@ def system_scores(items: list[dict[str, Any]], model: Path) -> tuple[Rate, Rate]
     import nlu_bench
 
     nlu_bench._quiet()  # Rasa logs each parse with its text at debug level: a held-out message is never shown
-    _, final, _ = asyncio.run(nlu_bench._parse_all(model, [item["text"] for item in items]))
+    _, final, _ = asyncio.run(nlu_bench._parse_sets(model, {"set": [item["text"] for item in items]}))["set"]
     recall, clean = Rate(), Rate()
     for index, (item, parse) in enumerate(zip(items, final, strict=True)):
         routed = nlu_bench.routes_danger(nlu_bench.label_of(parse))

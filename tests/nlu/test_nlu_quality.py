@@ -55,8 +55,8 @@ def held_out(tmp_path_factory: pytest.TempPathFactory):  # -> dict[str, nlu_benc
     model = Path(override) if override else _fresh_production_model()
     if model is None:
         model, _ = bench.train_nlu_model(REPO_ROOT / "config.yml", tmp_path_factory.mktemp("nlu-model"), "nlu")
-    # evaluate_model reads each message before DangerOverride (intent figures) and through it (danger figures).
-    return {name: bench.evaluate_model(model, path) for name, path in bench.HELD_OUT_SETS.items()}
+    # evaluate_sets reads each message before DangerOverride (intent figures) and through it (danger figures).
+    return bench.evaluate_sets(model, bench.HELD_OUT_SETS)
 
 
 def _confusions(rows: list[dict]) -> str:
