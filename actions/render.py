@@ -99,11 +99,16 @@ def day_full(day: date) -> str:
 
 
 def day_named(day: date, today: date) -> str:
-    """The day with its date, for promises: 'huomenna keskiviikkona 25.11.', 'maanantaina 29.12.'."""
+    """The day with its date, for promises: 'huomenna keskiviikkona 25.11.', 'maanantaina 29.12.'.
+
+    Today and tomorrow are joined to the day by dates.named, so a language can set the day off with commas
+    ('i morgon, onsdag 25.11.,', 'tomorrow, Wednesday 25 November,'). The closing comma means that more words
+    must follow ("… kl. 8.00"): callback.ask_urgency is the one text that uses it.
+    """
     full = day_full(day)
     delta = (day - today).days
     if delta in (0, 1):
-        return f"{day_text(day, today)} {full}"
+        return text("dates.named", relative=day_text(day, today), day=full)
     return full
 
 

@@ -210,6 +210,8 @@ def test_day_and_time_pieces_fit_the_code(language: str) -> None:
     day = dates["day"].format(weekday=dates["weekdays_on"][0], day=29, month=12, month_name=dates["months"][11])
     moment = dates["moment"].format(day=day, time=dates["clock"].format(hour=9, minute="00"))
     assert "{" not in moment and "}" not in moment and "29" in moment and "9" in moment
+    named = dates["named"].format(relative="x", day=day)  # render.day_named: "tomorrow, Wednesday 25 November,"
+    assert "{" not in named and "}" not in named and named.startswith("x") and day in named
 
 
 # --- domain.yml responses -------------------------------------------------------------------------------------

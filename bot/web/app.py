@@ -169,8 +169,9 @@ def callback_day_text(due: date, today: date, lang: str) -> str:
     if lang == "fi":
         return format_day_fi(due)
     data = web_texts()
+    months = (data.get("months") or {}).get(lang) or [str(number) for number in range(1, 13)]
     return str(data["day_format"][lang]).format(
-        weekday=data["weekdays"][lang][due.weekday()], day=due.day, month=due.month
+        weekday=data["weekdays"][lang][due.weekday()], day=due.day, month=due.month, month_name=months[due.month - 1]
     )
 
 

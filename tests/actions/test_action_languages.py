@@ -80,7 +80,7 @@ def test_the_finnish_fragments_are_found() -> None:
             "lämnar medarbetaren inget meddelande", "Familjecentret är stängt nu", "ring 112"]),
     ("en", ["Thank you, Maija! Your request has been saved.", "send you a text message within 1–3 working days, "
             "by Wednesday 2 December at the latest, in the morning (8:00–12:00) if possible.", "ending in 67",
-            "\"Perhekeskus\" (family centre)", "will not leave a message", "The family centre is closed now",
+            "“Perhekeskus” (family centre)", "will not leave a message", "The family centre is closed now",
             "call 112"]),
 ])
 async def test_the_stored_request_is_confirmed_in_the_conversation_s_language(
@@ -96,8 +96,8 @@ async def test_the_stored_request_is_confirmed_in_the_conversation_s_language(
 
 
 @pytest.mark.parametrize("language, day", [
-    ("sv", "De är tillbaka i morgon onsdag 25.11. kl. 8.00."),
-    ("en", "They will be back tomorrow Wednesday 25 November at 8:00."),
+    ("sv", "De är tillbaka i morgon, onsdag 25.11., kl. 8.00."),
+    ("en", "They will be back tomorrow, Wednesday 25 November, at 8:00."),
     ("fi", "He ovat taas paikalla huomenna keskiviikkona 25.11. klo 8.00."),
 ])
 async def test_after_hours_the_return_of_staff_is_said_in_the_language(
@@ -131,7 +131,7 @@ async def test_the_privacy_notice_is_in_the_language(language: str, duty: str, t
             "Öppet nu till kl. 16.00.", "Öppettider: ", "Språk: finska", "Telefon 08 0100 5100",
             "(Exempeluppgift, inte en riktig tjänst.)", "Om du är orolig för barnets eller din egen hälsa"]),
     ("en", ["You can contact the maternity and child health clinic (neuvola)", "Neuvola near you:",
-            "Address: Tuirantie 5", "Open now, until 16:00.", "Opening hours: ", "Languages: Finnish",
+            "Address: Tuirantie 5", "Open now until 16:00.", "Opening hours: ", "Languages: Finnish",
             "Phone 08 0100 5100", "(Example data, not a real service.)", "If you are worried about your child's"]),
 ])
 async def test_services_are_listed_in_the_conversation_s_language(sessions: sessionmaker[Session], language: str,
@@ -149,8 +149,8 @@ async def test_services_are_listed_in_the_conversation_s_language(sessions: sess
 @pytest.mark.parametrize("language, said", [
     ("sv", ["Jag hittade inget ställe med service på somaliska, så jag visar alla ställen.", "Mötesplatser i Uleåborg:",
             "Stängt nu. Öppnar torsdag 26.11. kl. 9.30.", "Språk: finska, engelska"]),
-    ("en", ["I found no place with service in Somali, so I'm showing all of them.", "Meeting places in Oulu:",
-            "Closed now. Next opening: Thursday 26 November at 9:30.", "Languages: Finnish, English"]),
+    ("en", ["I found no place with services in Somali, so I'm showing all places.", "Meeting places in Oulu:",
+            "Closed now. Opens Thursday 26 November at 9:30.", "Languages: Finnish, English"]),
 ])
 async def test_meeting_places_with_days_and_languages_in_the_language(
         sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, language: str, said: list[str]) -> None:
