@@ -2,8 +2,10 @@
 
 `db_url` is parametrised over both backends (PostgreSQL is marked slow), with a fresh database per
 test module; `engine` is that database migrated to the newest revision; `session` empties it first.
-`shared_stack` is one running stack (tests/stack.py SharedStack) for the modules that only talk to it: those
-modules run one after another, and the stack stops after the last test that uses it.
+`shared_stack` is one running stack (tests/stack.py) for the modules that only talk to it, and `shared_parts` one
+set of separately started parts (tests/parts.py) for the conversation modules that restart the action server to
+move its clock: the users of each run one after another, and each set stops after the last test that uses it, so
+Rasa loads once per set rather than once per module.
 """
 
 from __future__ import annotations
@@ -13,19 +15,22 @@ import os
 import re
 from collections.abc import Callable, Iterator
 
+import parts
 import pytest
 import stack
+from parts import Parts
 from servers import PostgresServer, ServerUnavailable, empty_tables, start_postgres, stop_postgres
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from stack import SharedStack, Stack
+from stack import Shared, Stack
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)]
 _counter = itertools.count()
-SHARED_STACK = "shared_stack_holder"
-_holder = pytest.StashKey[SharedStack]()
+#: The holders of shared running sets (fixture names), each kept in the session's stash under its name.
+HOLDERS = ("shared_stack_holder", "shared_parts_holder")
+_holders = pytest.StashKey[dict[str, Shared]]()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -35,44 +40,63 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The tests that use the shared stack run one after another from where the first of them was (the others keep
-    their order), so the stack starts once and stops before any other stack starts; those that stop it come last."""
-    users = [item for item in items if SHARED_STACK in getattr(item, "fixturenames", ())]
-    users.sort(key=lambda item: "shared_stack_to_stop" in getattr(item, "fixturenames", ()))
-    if users:
-        first = items.index(users[0])
-        chosen = set(users)
-        items[:] = items[:first] + users + [item for item in items[first:] if item not in chosen]
+    """The tests that use a shared set run one after another from where the first of them was (the others keep
+    their order), so the set starts once and stops before any other stack starts; those that stop the shared
+    stack come last among its users."""
+    for holder in HOLDERS:
+        users = [item for item in items if holder in getattr(item, "fixturenames", ())]
+        users.sort(key=lambda item: "shared_stack_to_stop" in getattr(item, "fixturenames", ()))
+        if users:
+            first = items.index(users[0])
+            chosen = set(users)
+            items[:] = items[:first] + users + [item for item in items[first:] if item not in chosen]
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     yield
-    holder = item.config.stash.get(_holder, None)
-    if holder is not None and holder.running and (
-            nextitem is None or SHARED_STACK not in getattr(nextitem, "fixturenames", ())):
-        holder.close()
+    for name, holder in item.config.stash.get(_holders, {}).items():
+        if holder.running and (nextitem is None or name not in getattr(nextitem, "fixturenames", ())):
+            holder.close()
 
 
-@pytest.fixture(scope="session")
-def shared_stack_holder(request: pytest.FixtureRequest,
-                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedStack]:
-    holder = SharedStack(lambda: tmp_path_factory.mktemp("shared-stack"))
-    request.config.stash[_holder] = holder
+def _holder(request: pytest.FixtureRequest, name: str, holder: Shared) -> Iterator[Shared]:
+    request.config.stash.setdefault(_holders, {})[name] = holder
     try:
         yield holder
     finally:
         holder.close()
 
 
+@pytest.fixture(scope="session")
+def shared_stack_holder(request: pytest.FixtureRequest,
+                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared[Stack]]:
+    yield from _holder(request, "shared_stack_holder",
+                       stack.shared_stack(lambda: tmp_path_factory.mktemp("shared-stack")))
+
+
 @pytest.fixture(scope="module")
-def shared_stack(shared_stack_holder: SharedStack) -> Stack:
+def shared_stack(shared_stack_holder: Shared[Stack]) -> Stack:
     """The one running stack (weekday-afternoon clock, two Rasa processes); use your own conversation ids."""
     return shared_stack_holder.get()
 
 
+@pytest.fixture(scope="session")
+def shared_parts_holder(request: pytest.FixtureRequest,
+                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared[Parts]]:
+    yield from _holder(request, "shared_parts_holder",
+                       parts.shared_parts(lambda: tmp_path_factory.mktemp("shared-parts")))
+
+
+@pytest.fixture(scope="module")
+def shared_parts(shared_parts_holder: Shared[Parts]) -> Parts:
+    """actions, Rasa (one process) and web started separately; restart the action server to move its clock
+    (`parts.actions.env["PERHEOPAS_NOW"]` is the clock it runs with). Use your own conversation ids."""
+    return shared_parts_holder.get()
+
+
 @pytest.fixture
-def shared_stack_to_stop(shared_stack_holder: SharedStack) -> Iterator[Stack]:
+def shared_stack_to_stop(shared_stack_holder: Shared[Stack]) -> Iterator[Stack]:
     """The shared stack handed over to a test that stops it (run after the other users; a later user would start
     a new one)."""
     with shared_stack_holder.take() as stack:

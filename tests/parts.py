@@ -15,12 +15,12 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stack import MODEL, REPO, free_ports, prepare_database, require_model
+from stack import MODEL, REPO, Shared, free_ports, prepare_database, require_model
 
 READY_TIMEOUT_S = 300.0
 
@@ -252,3 +252,17 @@ def running_parts(workdir: Path, extra_env: dict[str, str] | None = None, only: 
     finally:
         for proc in reversed(list(parts.procs.values())):
             proc.stop()
+
+
+#: The clock the shared parts start with: a Tuesday afternoon, staff in (tests/conftest.py `shared_parts`).
+SHARED_PARTS_NOW = "2026-11-24T13:00:00+02:00"
+
+
+def shared_parts(workdir: Callable[[], Path]) -> Shared[Parts]:
+    """actions, Rasa and web for the conversation modules, which restart the action server to move its clock
+    (Rasa never reads it) and may stop it to test a fault; only Rasa or the web app dying ends the set."""
+    def died(parts: Parts) -> str | None:
+        dead = [name for name in ("rasa", "web") if not parts.procs[name].alive()]
+        return "\n".join(f"{name}:\n{parts.procs[name].log()[-3000:]}" for name in dead) or None
+
+    return Shared(lambda: running_parts(workdir(), {"PERHEOPAS_NOW": SHARED_PARTS_NOW}), died)

@@ -11,12 +11,14 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO / "models" / "perheopas.tar.gz"
+T = TypeVar("T")
 
 
 def free_port(count: int = 1) -> int:
@@ -171,44 +173,52 @@ def running_stack(workdir: Path, extra_env: dict[str, str] | None = None,
 SHARED_STACK_ENV = {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00", "PERHEOPAS_RASA_PROCESSES": "2"}
 
 
-class SharedStack:
-    """Starts the shared stack on first use and stops it on close(); a later get() would start it again."""
+class Shared(Generic[T]):
+    """Starts a set of running processes on first use and stops it on close(); a later get() starts it again.
+    `died` says why a started set can no longer serve (None while it can)."""
 
-    def __init__(self, workdir: Callable[[], Path]) -> None:
-        self._workdir = workdir
+    def __init__(self, start: Callable[[], AbstractContextManager[T]], died: Callable[[T], str | None]) -> None:
+        self._start = start
+        self._died = died
         self._exit: ExitStack | None = None
-        self._stack: Stack | None = None
+        self._value: T | None = None
         self._failed: str | None = None
 
-    def get(self) -> Stack:
+    def get(self) -> T:
         if self._failed is not None:
             raise RuntimeError(f"the shared stack did not start (see the first test that used it): {self._failed}")
-        if self._stack is not None and self._stack.process.poll() is not None:
-            raise RuntimeError("the shared stack died:\n" + self._stack.log()[-4000:])
-        if self._stack is None:
+        if self._value is not None and (reason := self._died(self._value)) is not None:
+            raise RuntimeError("the shared stack died:\n" + reason)
+        if self._value is None:
             exit_stack = ExitStack()
             try:
-                self._stack = exit_stack.enter_context(running_stack(self._workdir(), SHARED_STACK_ENV))
+                self._value = exit_stack.enter_context(self._start())
             except Exception as exc:
                 self._failed = str(exc)[:200]
                 raise
             self._exit = exit_stack
-        return self._stack
+        return self._value
 
     @property
     def running(self) -> bool:
-        return self._stack is not None
+        return self._value is not None
 
     @contextmanager
-    def take(self) -> Iterator[Stack]:
-        """The running stack handed over for good, for a test that stops it; a later get() starts a new one."""
-        stack = self.get()
-        exit_stack, self._exit, self._stack = self._exit, None, None
+    def take(self) -> Iterator[T]:
+        """The running set handed over for good, for a test that stops it; a later get() starts a new one."""
+        value = self.get()
+        exit_stack, self._exit, self._value = self._exit, None, None
         assert exit_stack is not None
         with exit_stack:
-            yield stack
+            yield value
 
     def close(self) -> None:
-        exit_stack, self._exit, self._stack = self._exit, None, None
+        exit_stack, self._exit, self._value = self._exit, None, None
         if exit_stack is not None:
             exit_stack.close()
+
+
+def shared_stack(workdir: Callable[[], Path]) -> Shared[Stack]:
+    """The shared stack of SHARED_STACK_ENV, started in a folder `workdir` makes on first use."""
+    return Shared(lambda: running_stack(workdir(), SHARED_STACK_ENV),
+                  lambda stack: None if stack.process.poll() is None else stack.log()[-4000:])

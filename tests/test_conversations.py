@@ -2,7 +2,8 @@
 contact request and after-hours triage at fixed PERHEOPAS_NOW moments. The dialogue policies are also checked
 against the test stories in tests/stories (`rasa test core --fail-on-prediction-errors`).
 
-One stack serves the module; only the action server is restarted to move the clock (Rasa itself never reads it).
+The parts are shared with the family and triage modules (tests/conftest.py `shared_parts`); only the action server
+is restarted to move the clock (Rasa itself never reads it).
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from parts import Parts, running_parts
+from parts import Parts
 from stack import MODEL, REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
@@ -31,16 +31,19 @@ PHONE_E164 = "+358401234567"
 
 
 class Chat:
-    """The running parts plus the clock the action server was started with."""
+    """The running parts, whose action server is restarted to move its clock."""
 
     def __init__(self, parts: Parts) -> None:
         self.parts = parts
-        self.now = OFFICE_OPEN
+
+    @property
+    def now(self) -> str:
+        """The clock the action server runs with (other modules share the parts and move it too)."""
+        return self.parts.actions.env["PERHEOPAS_NOW"]
 
     def at(self, now: str) -> Chat:
-        if now != self.now:
+        if now != self.now or not self.parts.actions.alive():
             self.parts.restart("actions", {"PERHEOPAS_NOW": now})
-            self.now = now
         return self
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
@@ -61,11 +64,11 @@ class Chat:
         return [json.loads(row[0]) for row in rows]
 
 
-@pytest.fixture(scope="module")
-def chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chat]:
-    workdir = tmp_path_factory.mktemp("conversations")
-    with running_parts(workdir, {"PERHEOPAS_NOW": OFFICE_OPEN}, only=("actions", "rasa")) as parts:
-        yield Chat(parts)
+@pytest.fixture
+def chat(shared_parts: Parts) -> Chat:
+    """The shared parts (tests/conftest.py), with a running action server; each test sets its clock with `at`."""
+    chat = Chat(shared_parts)
+    return chat.at(chat.now)
 
 
 def texts(replies: list[dict[str, Any]]) -> str:

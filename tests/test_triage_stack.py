@@ -1,8 +1,9 @@
 """Safety triage through the running stack (web gateway, Rasa, actions): the exact first reply for each class of
 person who writes (S1, S6, S7, S10), then the same with the action server down.
 
-One stack serves the module. The texts are read from bot/safety/data/safety.yml and domain.yml, the reviewed sources,
-so a test checks the whole first message word for word rather than a fragment.
+The module uses the shared parts (tests/conftest.py `shared_parts`). The texts are read from
+bot/safety/data/safety.yml and domain.yml, the reviewed sources, so a test checks the whole first message word for
+word rather than a fragment.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
-from parts import Parts, running_parts
+from parts import Parts
 from stack import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
@@ -51,10 +51,13 @@ FIRST_REPLIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def parts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Parts]:
-    with running_parts(tmp_path_factory.mktemp("triage"), {"PERHEOPAS_NOW": NOW}) as started:
-        yield started
+@pytest.fixture
+def parts(shared_parts: Parts) -> Parts:
+    """The shared parts (tests/conftest.py); a running action server is moved to NOW's clock, a stopped one is left
+    stopped (the tests of faults stop it on purpose and the next test restarts it)."""
+    if shared_parts.actions.alive() and shared_parts.actions.env["PERHEOPAS_NOW"] != NOW:
+        shared_parts.restart("actions", {"PERHEOPAS_NOW": NOW})
+    return shared_parts
 
 
 def _first(parts: Parts, message: str) -> tuple[str, dict[str, Any]]:
