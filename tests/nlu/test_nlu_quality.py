@@ -25,15 +25,15 @@ PRODUCTION_MODEL = REPO_ROOT / "models" / "perheopas.tar.gz"
 # Floors per held-out set (bench/nlu_bench.py HELD_OUT_SETS), each MARGIN under the figure measured with the
 # served model (README, "NLU"): a data or pipeline change cannot slide unnoticed, and the margin absorbs the spread
 # of retraining. These are floors, not goals: issue 15's goal is 0.95 merged macro-F1, issue 16's 0.90 for sv and
-# en, and the danger routing of S1 is 100 %; the blind sets do not all meet them. Measured 2026-12-07 17:43 UTC,
+# en, and the danger routing of S1 is 100 %; the blind sets do not all meet them. Measured 2026-12-07 18:41 UTC,
 # after the second data round and the training budget of bench/train_budget.py; the first round's figures were
 # 0.889/0.798/0.870/0.836 merged and 0.988/0.915/0.912/0.917 danger routing for the first four sets.
 MARGIN = 0.03
 MEASURED = {  # set: (merged intent macro-F1, macro-F1 with faq sub-intents, danger routing)
-    "test_set": (0.919, 0.903, 0.988),  # danger 85/86
+    "test_set": (0.919, 0.914, 0.988),  # danger 85/86
     "fi_2026-12-07": (0.799, 0.783, 0.932),  # 55/59
-    "sv_2026-12-07": (0.920, 0.915, 0.877),  # 50/57 (52/57 in the first round)
-    "en_2026-12-07": (0.925, 0.928, 0.950),  # 57/60
+    "sv_2026-12-07": (0.920, 0.911, 0.877),  # 50/57 (52/57 in the first round)
+    "en_2026-12-07": (0.925, 0.924, 0.950),  # 57/60
     "fi_2026-12-07c": (0.866, 0.868, 0.979),  # 47/48
     "sv_2026-12-07c": (0.871, 0.872, 0.920),  # 46/50
     "en_2026-12-07c": (0.867, 0.868, 0.936),  # 44/47
