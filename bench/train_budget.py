@@ -13,7 +13,6 @@ two halves were written by the same people), which bench/nlu_bench.py measures o
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import tempfile
@@ -62,7 +61,6 @@ VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
 def variant_config(overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """config.yml's NLU pipeline with a variant's options, and no dialogue policies (not timed here)."""
     config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
-    config = copy.deepcopy(config)
     config.pop("policies", None)
     for component in config["pipeline"]:
         is_char = all(component.get(k) == v for k, v in CHAR_NGRAMS.items())
