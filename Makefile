@@ -120,7 +120,7 @@ bench-reference: venv
 # The fast loop: what a developer runs before each commit. Needs no trained model and no servers; the tests run
 # on both cores (pytest-xdist).
 check: venv static
-	@$(PY) -m pytest -q -p no:cacheprovider -m "not slow" -n 2
+	@$(PY) -m pytest -q -p no:cacheprovider -m "not slow and not model" -n 2
 
 static: lint types
 

@@ -1,5 +1,5 @@
-"""Safety triage benchmark: recall and false alarms of the deterministic layers on the independent sets, and
-what the layers cost per message.
+"""Safety triage benchmark: recall and false alarms of the triage layers on the independent sets, and what the
+layers cost per message.
 
     .venv/bin/python bench/safety_bench.py                 # both sets, figures only
     .venv/bin/python bench/safety_bench.py --show-misses   # also the DEVELOPMENT set's misses (never held-out's)
@@ -10,8 +10,10 @@ triage override) decides the first reply in the served bot: the "system" figures
 when either layer routes it to a reply that gives 112 and Nollalinja (bench/nlu_bench.py routes_danger).
 
 The sets in tests/safety_sets/ were written by a helper who had read neither the patterns nor the training data
-(tests/safety_sets/README.md). `dev` is for tuning the patterns; `heldout` is for reporting only, so this script
-never prints a held-out message. tests/test_safety_sets.py holds the floors.
+(tests/safety_sets/README.md). `dev` is for tuning the patterns and training the learned model (bot/safety/learn.py);
+`heldout` chose the learned model's thresholds and is otherwise for reporting; `fresh` is for reporting only. This
+script never prints a held-out or fresh message. Each split is scored twice: by the patterns alone and by the
+triage as served (patterns and the learned model). tests/test_safety_sets.py holds the floors.
 """
 
 from __future__ import annotations
@@ -40,12 +42,16 @@ from bot.safety.triage import (  # noqa: E402
     YOUNG,
     YOUNG_DANGER,
     Triage,
+    crisis_patterns,
+    default_patterns,
     triage,
+    triage_with,
     warm_up,
+    young_patterns,
 )
 
 SETS = REPO / "tests" / "safety_sets"
-SPLITS = ("dev", "heldout")
+SPLITS = ("dev", "heldout", "fresh")
 
 
 @dataclass
@@ -131,6 +137,14 @@ def score(items: list[dict[str, Any]], judge: Callable[[str], Triage] = triage) 
     return scores
 
 
+def patterns_only(text: str) -> Triage:
+    """The triage without the learned model: what the pattern files alone decide."""
+    return triage_with(text, default_patterns(), crisis_patterns(), young_patterns(), learned=None)
+
+
+JUDGES: dict[str, Callable[[str], Triage]] = {"patterns only": patterns_only, "patterns + learned (served)": triage}
+
+
 def false_alarm(rate: Rate) -> str:
     """A Rate whose hits are the clean answers, shown as the share of false alarms."""
     wrong = rate.total - rate.hits
@@ -138,14 +152,15 @@ def false_alarm(rate: Rate) -> str:
     return f"{share:6.1%} ({wrong}/{rate.total})"
 
 
-def cost_ms(texts: Iterable[str], rounds: int = 20) -> tuple[float, float, float]:
-    """p50, p95 and max of one message's triage (all three layers), in milliseconds."""
+def cost_ms(texts: Iterable[str], rounds: int = 20, judge: Callable[[str], Triage] = triage,
+            ) -> tuple[float, float, float]:
+    """p50, p95 and max of one message's triage, in milliseconds."""
     samples = []
     texts = list(texts)
     for _ in range(rounds):
         for text in texts:
             started = time.perf_counter()
-            triage(text)
+            judge(text)
             samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
     return statistics.median(samples), samples[int(len(samples) * 0.95)], samples[-1]
@@ -172,30 +187,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show-misses", action="store_true", help="print the dev set's misses (never held-out's)")
     parser.add_argument("--model", type=Path, help="a trained Rasa model: also score the whole NLU's routing")
+    parser.add_argument("--splits", nargs="+", choices=SPLITS, default=list(SPLITS),
+                        help="which sets to score (tuning looks at dev and heldout only, never fresh)")
     args = parser.parse_args()
     warm_up()
     everything: list[str] = []
-    for split in SPLITS:
+    for split in args.splits:
         items = load(split)
         if not items:
             print(f"== {split}: no set in {SETS / split}")
             continue
         everything += [item["text"] for item in items]
-        s = score(items)
         print(f"== {split}: {len(items)} messages")
-        print(f"  danger recall           {s.danger_recall}   (goal 100 %)")
-        print(f"  danger false alarms     {false_alarm(s.danger_false_alarm)}   (goal < 2 %, hard negatives)")
-        print(f"  immediacy agreement     {s.immediate_agreement}   (of danger found)")
-        print(f"  crisis recall           {s.crisis_recall}")
-        print(f"  crisis false alarms     {false_alarm(s.crisis_false_alarm)}")
-        print(f"  young-writer recall     {s.young_recall}")
-        print(f"  young-writer false cues {false_alarm(s.young_false_alarm)}")
-        print(f"  route agreement         {s.route}")
-        for language, rate in sorted(s.by_language.items()):
-            print(f"    route, {language}            {rate}")
+        for name, judge in JUDGES.items():
+            s = score(items, judge)
+            print(f"  -- {name}")
+            print(f"  danger recall           {s.danger_recall}   (goal 100 %)")
+            print(f"  danger false alarms     {false_alarm(s.danger_false_alarm)}   (goal < 2 %, hard negatives)")
+            print(f"  immediacy agreement     {s.immediate_agreement}   (of danger found)")
+            print(f"  crisis recall           {s.crisis_recall}")
+            print(f"  crisis false alarms     {false_alarm(s.crisis_false_alarm)}")
+            print(f"  young-writer recall     {s.young_recall}")
+            print(f"  young-writer false cues {false_alarm(s.young_false_alarm)}")
+            print(f"  route agreement         {s.route}")
+            for language, rate in sorted(s.by_language.items()):
+                print(f"    route, {language}            {rate}")
         if args.model:
             recall, clean = system_scores(items, args.model)
-            print(f"  system danger recall    {recall}   (patterns or classifier)")
+            print(f"  system danger recall    {recall}   (triage or classifier)")
             print(f"  system false alarms     {false_alarm(clean)}")
         if args.show_misses and split == "dev":
             for name in ("danger_recall", "danger_false_alarm", "crisis_recall", "crisis_false_alarm",
@@ -204,9 +223,10 @@ def main() -> int:
                     item = items[index]
                     got = triage(item["text"])
                     print(f"  MISS {name}: got {got.route} want {expected_route(item)} | {item['text']}")
-    p50, p95, worst = cost_ms(everything)
-    print(f"== cost of the three layers per message ({len(everything)} messages x 20): "
-          f"p50 {p50:.3f} ms, p95 {p95:.3f} ms, max {worst:.3f} ms (goal p95 < 1 ms)")
+    for name, judge in JUDGES.items():
+        p50, p95, worst = cost_ms(everything, judge=judge)
+        print(f"== cost per message, {name} ({len(everything)} messages x 20): "
+              f"p50 {p50:.3f} ms, p95 {p95:.3f} ms, max {worst:.3f} ms (goal p95 < 1 ms)")
     return 0
 
 

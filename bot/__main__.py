@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     p_lookups = sub.add_parser("nlu-lookups", help="generate NLU lookup tables from the municipality data")
     p_lookups.add_argument("--out", type=Path, required=True)
 
+    p_safety = sub.add_parser("safety-train", help="retrain the learned safety triage model (bot/safety/learn.py)")
+    p_safety.add_argument("--check", action="store_true", help="only check that the model matches its inputs")
+
     p_cb = sub.add_parser("callbacks", help="contact requests")
     cb_sub = p_cb.add_subparsers(dest="callbacks_command", required=True)
     p_list = cb_sub.add_parser("list", help="list contact requests")
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     p_disable.add_argument("name")
 
     args = parser.parse_args(argv)
-    if args.command != "train":
+    if args.command not in ("train", "safety-train"):
         # Databases, their journals and logs under var/ (also those Rasa and the action server create as our
         # children) hold personal data: 0600. Training only writes the model and its own log, made 0600 itself.
         from core.settings import keep_new_files_private
@@ -97,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         count = write_lookups(args.out)
         print(f"Wrote {count} municipality forms to {args.out}")
         return 0
+    if args.command == "safety-train":
+        from bot.safety.learn import main as safety_train
+
+        return safety_train(["--check"] if args.check else [])
     if args.command == "callbacks":
         from bot.ops.callbacks_cli import list_command
 

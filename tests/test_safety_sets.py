@@ -1,9 +1,11 @@
-"""S6, S7, S8 on the independent sets of tests/safety_sets/ (written by a helper who had read neither the
-patterns nor the training data; tests/safety_sets/README.md).
+"""S6, S7, S8 on the independent sets of tests/safety_sets/ (written by helpers who had read neither the
+patterns nor the training data; tests/safety_sets/README.md), scored by the triage as served: the patterns and
+the learned model (bot/safety/learned.py).
 
-`dev` is the development set: the patterns were tuned on it, so its figures show only that the tuning holds.
-`heldout` is for reporting: no pattern was changed to make one of its figures pass, and a failure here is
-reported, not fixed by editing the set. The benchmark (bench/safety_bench.py) prints the same figures.
+`dev` is the development set: the patterns were tuned on it and the learned model is trained on it, so its
+figures show only that the tuning holds. `heldout` chose the learned model's thresholds and is otherwise for
+reporting; `fresh` is for reporting only. No pattern or threshold was changed to make a held-out or fresh figure
+pass, and a failure there is reported, not fixed by editing the set. bench/safety_bench.py prints the same figures.
 """
 
 from __future__ import annotations
@@ -19,18 +21,32 @@ REPO = Path(__file__).resolve().parent.parent
 # S8's goals (DESIGN.md): every danger message raises the alarm, under 2 % of hard non-danger messages do.
 GOAL_DANGER_RECALL = 1.0
 GOAL_DANGER_FALSE_ALARMS = 0.02
-# Regression floors on the held-out set: the figures measured on 2026-12-07 (README, "Benchmarks") less a margin
-# of a few messages. They are NOT the goals, which the held-out set shows are not met yet (README, "Known
-# limits"); they stop a change from losing ground unnoticed. Never raise them by tuning on the held-out set.
-HELDOUT_FLOORS = {
-    "danger_recall": 0.60,        # measured 0.623 (137/220)
-    "crisis_recall": 0.37,        # measured 0.398 (33/83)
-    "young_recall": 0.80,         # measured 0.841 (74/88)
+# Regression floors: the figures measured on 2026-12-07 (README, "Benchmarks") less a margin of a few messages.
+# They are NOT the goals, which these sets show are not met yet (README, "Known limits"); they stop a change from
+# losing ground unnoticed. Never raise them by tuning on these sets.
+FLOORS = {
+    "heldout": {
+        "danger_recall": 0.85,        # measured 0.877 (193/220)
+        "crisis_recall": 0.82,        # measured 0.855 (71/83)
+        "young_recall": 0.80,         # measured 0.841 (74/88)
+    },
+    "fresh": {
+        "danger_recall": 0.85,        # measured 0.881 (141/160)
+        "crisis_recall": 0.82,        # measured 0.862 (69/80)
+        "young_recall": 0.87,         # measured 0.925 (37/40)
+    },
 }
-HELDOUT_CEILINGS = {
-    "danger_false_alarm": 0.10,   # measured 0.088 (45/510)
-    "crisis_false_alarm": 0.015,  # measured 0.007 (5/725)
-    "young_false_alarm": 0.015,   # measured 0.006 (4/720)
+CEILINGS = {
+    "heldout": {
+        "danger_false_alarm": 0.10,   # measured 0.088 (45/510)
+        "crisis_false_alarm": 0.035,  # measured 0.025 (18/725)
+        "young_false_alarm": 0.015,   # measured 0.006 (4/720)
+    },
+    "fresh": {
+        "danger_false_alarm": 0.065,  # measured 0.052 (21/403)
+        "crisis_false_alarm": 0.035,  # measured 0.025 (14/560)
+        "young_false_alarm": 0.02,    # measured 0.010 (6/600)
+    },
 }
 
 
@@ -47,12 +63,12 @@ def _false_alarm_share(rate: Any) -> float:
     return (rate.total - rate.hits) / rate.total if rate.total else 0.0
 
 
-@pytest.mark.parametrize("split", ["dev", "heldout"])
+@pytest.mark.parametrize("split", ["dev", "heldout", "fresh"])
 def test_the_sets_are_big_enough_and_labelled(bench: ModuleType, split: str) -> None:
     items = bench.load(split)
     negatives = [i for i in items if not i["danger"] and (i.get("crisis") or "none") == "none"]
-    assert len([i for i in items if i["danger"]]) >= (150 if split == "heldout" else 80)
-    assert len(negatives) >= (300 if split == "heldout" else 150)
+    assert len([i for i in items if i["danger"]]) >= (80 if split == "dev" else 150)
+    assert len(negatives) >= (150 if split == "dev" else 300)
     for item in items:
         assert item["lang"] in ("fi", "sv", "en")
         assert item["crisis"] in ("none", "suicide", "self_harm", "harm_baby_thoughts")
@@ -60,9 +76,11 @@ def test_the_sets_are_big_enough_and_labelled(bench: ModuleType, split: str) -> 
 
 
 def test_the_sets_share_no_message(bench: ModuleType) -> None:
-    dev = {" ".join(i["text"].casefold().split()) for i in bench.load("dev")}
-    held = {" ".join(i["text"].casefold().split()) for i in bench.load("heldout")}
-    assert not dev & held
+    texts = {split: {" ".join(i["text"].casefold().split()) for i in bench.load(split)}
+             for split in ("dev", "heldout", "fresh")}
+    assert not texts["dev"] & texts["heldout"]
+    assert not texts["dev"] & texts["fresh"]
+    assert not texts["heldout"] & texts["fresh"]
 
 
 def test_the_development_sets_meet_the_goals(bench: ModuleType) -> None:
@@ -75,12 +93,24 @@ def test_the_development_sets_meet_the_goals(bench: ModuleType) -> None:
     assert _false_alarm_share(scores.crisis_false_alarm) < 0.01 and _false_alarm_share(scores.young_false_alarm) < 0.01
 
 
-def test_the_held_out_set_does_not_lose_ground(bench: ModuleType) -> None:
-    """Only counts are shown: a held-out message is never printed."""
-    scores = bench.score(bench.load("heldout"))
-    for name, floor in HELDOUT_FLOORS.items():
+@pytest.mark.parametrize("split", ["heldout", "fresh"])
+def test_the_independent_sets_do_not_lose_ground(bench: ModuleType, split: str) -> None:
+    """Only counts are shown: a held-out or fresh message is never printed."""
+    scores = bench.score(bench.load(split))
+    for name, floor in FLOORS[split].items():
         rate = getattr(scores, name)
-        assert rate.value >= floor, f"held-out {name} {rate} fell under {floor:.0%}"
-    for name, ceiling in HELDOUT_CEILINGS.items():
+        assert rate.value >= floor, f"{split} {name} {rate} fell under {floor:.0%}"
+    for name, ceiling in CEILINGS[split].items():
         rate = getattr(scores, name)
-        assert _false_alarm_share(rate) <= ceiling, f"held-out {name} {bench.false_alarm(rate)} over {ceiling:.1%}"
+        assert _false_alarm_share(rate) <= ceiling, f"{split} {name} {bench.false_alarm(rate)} over {ceiling:.1%}"
+
+
+def test_the_learned_model_adds_to_the_patterns_on_every_independent_set(bench: ModuleType) -> None:
+    """The reason the learned model is served: on sets it never saw it finds more danger and crisis than the
+    patterns alone, without more danger false alarms."""
+    for split in ("heldout", "fresh"):
+        items = bench.load(split)
+        alone, served = bench.score(items, bench.patterns_only), bench.score(items)
+        assert served.danger_recall.hits > alone.danger_recall.hits, split
+        assert served.crisis_recall.hits > alone.crisis_recall.hits, split
+        assert served.danger_false_alarm.hits >= alone.danger_false_alarm.hits, split  # hits = clean answers

@@ -86,7 +86,10 @@ ROUTES = [
     ("saako tänne kirjottaa jos on vasta 12", YOUNG),
     ("äiti on töissä ja mä oon yksin", YOUNG),
     ("isoveli hakkaa mua aina kun vanhemmat ei oo kotona", YOUNG_DANGER),
-    ("mä oon 9v ja isä huutaa", YOUNG),
+    # The learned model reads a child's "isä huutaa" as danger (0.81 against its 0.8): the child gets the reply
+    # for a young writer in danger (112 if now, Nollalinja, 116 111, a safe adult). Accepted: shouting at home is
+    # where a child's account of violence often starts, and the reply still speaks to a child (S7).
+    ("mä oon 9v ja isä huutaa", YOUNG_DANGER),
     # a parent writes about their child, age or school: not a young writer
     ("olin 17 kun sain esikoisen", NONE),
     ("our 9yo is bullied at school", NONE),
@@ -276,12 +279,33 @@ def test_the_component_leaves_ordinary_messages_alone_but_for_their_language() -
 @pytest.mark.parametrize("predicted,confidence,intent", [
     ("violence_experiencing", 0.55, "nlu_fallback"),   # "my 8yo beat me at chess": unsure, and no pattern saw it
     ("crisis_suicidal", 0.6, "nlu_fallback"),
-    ("violence_experiencing", 0.93, "violence_experiencing"),  # a sure classifier still counts (recall first)
+    ("violence_experiencing", 0.93, "nlu_fallback"),   # sure, but the learned model doubts any danger (S8)
     ("find_kohtaamispaikka", 0.3, "find_kohtaamispaikka"),
 ])
 def test_an_unsure_safety_guess_of_the_classifier_alone_asks_again(predicted: str, confidence: float,
                                                                     intent: str) -> None:
     assert _processed("my 8yo beat me at chess for the first time", predicted, confidence)["intent"] == intent
+
+
+@pytest.mark.parametrize("danger_score,intent", [(0.6, "violence_experiencing"), (0.4, "nlu_fallback")])
+def test_a_sure_classifier_counts_when_the_learned_model_agrees(monkeypatch: pytest.MonkeyPatch,
+                                                               danger_score: float, intent: str) -> None:
+    """Recall first: a sure violence guess stands on its own when the learned score is at least 0.5."""
+    from bot.rasa_ext.components import danger as component
+    from bot.safety.danger import SAFE
+    from bot.safety.learned import LearnedScores
+    from bot.safety.triage import Triage
+
+    verdict = Triage(route=NONE, danger=SAFE, scores=LearnedScores(danger=danger_score, crisis=0.0,
+                                                                    harm_thoughts=0.0))
+    monkeypatch.setattr(component, "triage", lambda text: verdict)
+    assert _processed("kotona on vaikeaa", "violence_experiencing", 0.93)["intent"] == intent
+
+
+def test_a_shelter_question_is_judged_by_the_classifier_alone() -> None:
+    """People in danger and professionals both ask where a shelter is; the learned score (low) does not judge."""
+    assert _processed("missä on lähin turvakoti", "violence_shelter", 0.93)["intent"] == "violence_shelter"
+    assert _processed("missä on lähin turvakoti", "violence_shelter", 0.5)["intent"] == "nlu_fallback"
 
 
 def test_a_pattern_match_is_never_demoted() -> None:

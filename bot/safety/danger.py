@@ -116,16 +116,21 @@ def detect_danger(text: str) -> DangerAssessment:
     return assess(text, default_patterns())
 
 
-def has_immediacy_cue(text: str) -> bool:
+def has_immediacy_cue(text: str, rules: PatternSet | None = None) -> bool:
     """True if the message has a present-danger cue ("nyt", "he is coming", "oven takana"), danger or not.
 
     detect_danger sees one message; the dialogue can use this on a follow-up turn after a danger turn.
     """
-    rules = default_patterns()
+    rules = rules or default_patterns()
     masked = _mask(normalise(_emoji_words(text, rules)), rules.negatives)
     return any(cue.regex.search(masked) for cue in rules.cues) or any(
         rule.immediate and rule.regex.search(masked) for rule in rules.patterns
     )
+
+
+def has_negative(text: str, rules: PatternSet) -> bool:
+    """True if one of the pattern file's negatives (an idiom, an accident, a game) occurs in the message."""
+    return bool(rules.any_negative.search(normalise(_emoji_words(text, rules))))
 
 
 def assess(text: str, rules: PatternSet) -> DangerAssessment:

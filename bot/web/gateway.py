@@ -223,7 +223,7 @@ class Gateway:
 
 def _message_language(text: str | None, previous: str | None, page: str | None, verdict: Triage | None) -> str:
     """core/language.choose with the matched safety patterns' language when the triage flagged the message."""
-    patterns = verdict.language if verdict is not None and verdict.route != NONE else None
+    patterns = verdict.pattern_language if verdict is not None else None
     return language.choose(text, previous, page, patterns)
 
 

@@ -17,6 +17,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.safety.learned import default_model
 from bot.safety.triage import DANGER, NONE, Triage, triage, warm_up
 from core import language
 
@@ -27,6 +28,9 @@ SAFETY_INTENTS = ("crisis_suicidal", "crisis_close_one", "crisis_harm_thoughts",
 #: also names 112): on the development sets the classifier alone sent many everyday messages ("my 8yo beat me at
 #: chess") onto the emergency path, and most of its own catches were above it (README, "Safety triage").
 DEFAULT_CLASSIFIER_ONLY_THRESHOLD = 0.8
+#: A shelter question is a path of its own (the shelter search), asked by people in danger and by professionals
+#: alike: the learned danger score does not judge it, only the classifier's confidence does.
+LEARNED_DOUBT_EXEMPT = frozenset({"violence_shelter"})
 #: Entities the triage adds; domain.yml maps them to the slots its responses' variations depend on. The language
 #: entity fills `reply_language`, which every reply follows; a message that adds none keeps the conversation's.
 LANGUAGE_ENTITY = "triage_language"
@@ -76,7 +80,7 @@ class DangerOverride(GraphComponent):
             _set_language(message, text, verdict)
             predicted = (message.get(INTENT) or {}).get("name") or ""
             if verdict.route == NONE:
-                self._demote_unsure_safety_guess(message, predicted)
+                self._demote_unsure_safety_guess(message, predicted, verdict)
                 continue
             name = verdict.intent or _danger_intent(predicted, verdict)
             message.set(INTENT, {"name": name, "confidence": 1.0}, add_to_output=True)
@@ -89,11 +93,17 @@ class DangerOverride(GraphComponent):
         return messages
 
 
-    def _demote_unsure_safety_guess(self, message: Message, predicted: str) -> None:
-        """A safety intent the patterns did not see and the classifier is unsure of: ask again instead (S8)."""
+    def _demote_unsure_safety_guess(self, message: Message, predicted: str, verdict: Triage) -> None:
+        """A safety intent the triage did not see becomes the fallback (whose first reply also names 112) when the
+        classifier is unsure of it, or when the triage's learned model doubts there is danger (S8): on the
+        held-out safety set the classifier's own catches added 2 danger messages and 34 false alarms."""
         confidence = float((message.get(INTENT) or {}).get("confidence") or 0.0)
         is_safety = predicted.startswith(VIOLENCE_INTENT_PREFIX) or predicted in SAFETY_INTENTS
-        if not is_safety or confidence >= self.classifier_only_threshold:
+        if not is_safety:
+            return
+        doubted = (verdict.scores is not None and predicted not in LEARNED_DOUBT_EXEMPT
+                   and verdict.scores.danger < default_model().thresholds.classifier_agreement)
+        if confidence >= self.classifier_only_threshold and not doubted:
             return
         fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": confidence}
         message.set(INTENT, fallback, add_to_output=True)
@@ -107,7 +117,7 @@ def _set_language(message: Message, text: str, verdict: Triage) -> None:
     metadata = message.get(METADATA) or {}
     decided = language.normalise_language(metadata.get(METADATA_LANGUAGE)) if isinstance(metadata, dict) else None
     if decided is None:
-        decided = language.plain_language(text) or (verdict.language if verdict.route != NONE else None)
+        decided = language.plain_language(text) or verdict.pattern_language
     entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != LANGUAGE_ENTITY]
     if decided is not None:
         entities.append(_entity(LANGUAGE_ENTITY, decided))
