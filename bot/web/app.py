@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.callbacks.office_hours import callback_deadline, format_day_fi, next_callback_day
 from bot.callbacks.queue import create_callback
 from bot.callbacks.vocabulary import CONTACT_METHODS, TIME_WINDOWS, TOPICS
+from bot.safety import triage
 from bot.safety.texts import safety_text
 from bot.stats import counters
 from bot.web import counting, staff
@@ -232,8 +233,10 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _gateway_ctx(app: web.Application) -> AsyncIterator[None]:
-    # The language models load at start (about 1 s), not on the first person's message (core/language.py).
+    # The language models (about 1 s), the safety patterns and the learned triage model (about 1 s) load at start,
+    # not on the first person's message; a broken pattern or model file fails here.
     await asyncio.to_thread(language.warm_up)
+    await asyncio.to_thread(triage.warm_up)
     yield
     await app[GATEWAY_KEY].close()
 
