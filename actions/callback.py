@@ -103,7 +103,10 @@ def urgent_in_message(text: str) -> bool:
 
 def danger_in_answer(text: str, slot: str) -> bool:
     """The deterministic danger check of a form answer. At the questions a phone number may be typed at, the
-    number is masked first: a valid phone answer is not danger (050 112 3456), the words around it still are."""
+    number is masked first: a valid phone answer is not danger (050 112 3456), the words around it still are.
+
+    The patterns alone judge here, not the learned model of bot/safety/learned.py: it learned from whole messages,
+    and a form answer is a name, a number or a time; the message that opened the form was triaged whole."""
     if slot in PHONE_SLOTS and phone.looks_like_phone(text):
         text = _PHONE_SPAN.sub(" ", text)
     return bool(text.strip()) and detect_danger(text).is_danger
