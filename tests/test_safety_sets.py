@@ -26,25 +26,25 @@ GOAL_DANGER_FALSE_ALARMS = 0.02
 # losing ground unnoticed. Never raise them by tuning on these sets.
 FLOORS = {
     "heldout": {
-        "danger_recall": 0.85,        # measured 0.877 (193/220)
+        "danger_recall": 0.85,        # measured 0.873 (192/220)
         "crisis_recall": 0.82,        # measured 0.855 (71/83)
         "young_recall": 0.80,         # measured 0.841 (74/88)
     },
     "fresh": {
-        "danger_recall": 0.85,        # measured 0.881 (141/160)
-        "crisis_recall": 0.82,        # measured 0.862 (69/80)
+        "danger_recall": 0.90,        # measured 0.931 (149/160)
+        "crisis_recall": 0.87,        # measured 0.912 (73/80)
         "young_recall": 0.87,         # measured 0.925 (37/40)
     },
 }
 CEILINGS = {
     "heldout": {
-        "danger_false_alarm": 0.10,   # measured 0.088 (45/510)
-        "crisis_false_alarm": 0.035,  # measured 0.025 (18/725)
+        "danger_false_alarm": 0.095,  # measured 0.078 (40/510)
+        "crisis_false_alarm": 0.035,  # measured 0.026 (19/725)
         "young_false_alarm": 0.015,   # measured 0.006 (4/720)
     },
     "fresh": {
-        "danger_false_alarm": 0.065,  # measured 0.052 (21/403)
-        "crisis_false_alarm": 0.035,  # measured 0.025 (14/560)
+        "danger_false_alarm": 0.06,   # measured 0.045 (18/403)
+        "crisis_false_alarm": 0.03,   # measured 0.020 (11/560)
         "young_false_alarm": 0.02,    # measured 0.010 (6/600)
     },
 }

@@ -86,10 +86,7 @@ ROUTES = [
     ("saako tänne kirjottaa jos on vasta 12", YOUNG),
     ("äiti on töissä ja mä oon yksin", YOUNG),
     ("isoveli hakkaa mua aina kun vanhemmat ei oo kotona", YOUNG_DANGER),
-    # The learned model reads a child's "isä huutaa" as danger (0.81 against its 0.8): the child gets the reply
-    # for a young writer in danger (112 if now, Nollalinja, 116 111, a safe adult). Accepted: shouting at home is
-    # where a child's account of violence often starts, and the reply still speaks to a child (S7).
-    ("mä oon 9v ja isä huutaa", YOUNG_DANGER),
+    ("mä oon 9v ja isä huutaa", YOUNG),
     # a parent writes about their child, age or school: not a young writer
     ("olin 17 kun sain esikoisen", NONE),
     ("our 9yo is bullied at school", NONE),
@@ -304,8 +301,8 @@ def test_a_sure_classifier_counts_when_the_learned_model_agrees(monkeypatch: pyt
 
 def test_a_shelter_question_is_judged_by_the_classifier_alone() -> None:
     """People in danger and professionals both ask where a shelter is; the learned score (low) does not judge."""
-    assert _processed("missä on lähin turvakoti", "violence_shelter", 0.93)["intent"] == "violence_shelter"
-    assert _processed("missä on lähin turvakoti", "violence_shelter", 0.5)["intent"] == "nlu_fallback"
+    assert _processed("mistä löytyy turvakoti oulusta", "violence_shelter", 0.93)["intent"] == "violence_shelter"
+    assert _processed("mistä löytyy turvakoti oulusta", "violence_shelter", 0.5)["intent"] == "nlu_fallback"
 
 
 def test_a_pattern_match_is_never_demoted() -> None:
