@@ -11,10 +11,13 @@ Rasa loads once per set rather than once per module. Under pytest-xdist's `--dis
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import parts
 import pytest
@@ -44,14 +47,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tests that use a shared set run one after another from where the first of them was (the others keep
-    their order), so the set starts once and stops before any other stack starts; those that stop the shared
-    stack come last among its users."""
+    their order), so the set starts once and stops before any other stack starts; those that need the shared
+    stack fresh come first among its users, those that stop it last."""
+    def turn(item: pytest.Item) -> int:
+        names = getattr(item, "fixturenames", ())
+        return 0 if "fresh_shared_stack" in names else 2 if "shared_stack_to_stop" in names else 1
+
     for holder in HOLDERS:
         users = [item for item in items if holder in getattr(item, "fixturenames", ())]
-        users.sort(key=lambda item: "shared_stack_to_stop" in getattr(item, "fixturenames", ()))
+        users.sort(key=turn)
         if users:
-            first = items.index(users[0])
             chosen = set(users)
+            first = next(index for index, item in enumerate(items) if item in chosen)
             items[:] = items[:first] + users + [item for item in items[first:] if item not in chosen]
     _group_for_xdist(config, items)
 
@@ -129,6 +136,17 @@ def shared_parts(shared_parts_holder: Shared[Parts]) -> Parts:
     """actions, Rasa (one process) and web started separately; restart the action server to move its clock
     (`parts.actions.env["PERHEOPAS_NOW"]` is the clock it runs with). Use your own conversation ids."""
     return shared_parts_holder.get()
+
+
+@pytest.fixture(scope="module")
+def fresh_shared_stack(shared_stack: Stack) -> Stack:
+    """The shared stack before any other module has talked to it (the modules that ask for this run first among its
+    users), for tests that search its whole tracker and every log for what only they sent."""
+    tracker = Path(shared_stack.env["PERHEOPAS_VAR"]) / "tracker.db"
+    with contextlib.closing(sqlite3.connect(f"file:{tracker}?mode=ro", uri=True)) as conn:
+        senders = conn.execute("SELECT COUNT(DISTINCT sender_id) FROM events").fetchone()[0]
+    assert senders == 0, f"the shared stack is not fresh: {senders} conversations in its tracker"
+    return shared_stack
 
 
 @pytest.fixture
