@@ -6,7 +6,7 @@ test module; `engine` is that database migrated to the newest revision; `session
 set of separately started parts (tests/parts.py) for the conversation modules that restart the action server to
 move its clock: the users of each run one after another, and each set stops after the last test that uses it, so
 Rasa loads once per set rather than once per module. Under pytest-xdist's `--dist loadgroup` (the model tier of
-`make test`) each module goes to one worker, and all modules that use one shared set to the same worker.
+`make test`) all users of one shared set go to one worker, and every other test with the rest of its module.
 """
 
 from __future__ import annotations
@@ -63,29 +63,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     _group_for_xdist(config, items)
 
 
-#: The longest groups of the model tier, longest first (about 160, 130, 70 and 65 s alone on this 2-core machine):
-#: under `--dist loadgroup --no-loadscope-reorder` they start first, the rest in collection order after them, so
-#: the two workers end close together.
-LONGEST_FIRST = ("tests/test_load.py", "shared_parts_holder", "shared_stack_holder", "tests/nlu/test_nlu_quality.py")
+#: The groups of the model tier that take longest, longest first (the load benchmark, the shared parts and stack
+#: about 150-200 s each on this 2-core machine with both workers busy, the others 50-100 s): under `--dist loadgroup
+#: --no-loadscope-reorder` they are handed out in this order and the rest after them, so the short ones fill the
+#: end and the two workers finish close together.
+LONGEST_FIRST = ("tests/test_load.py", "shared_parts_holder", "shared_stack_holder", "tests/nlu/test_nlu_quality.py",
+                 "tests/test_faults.py", "tests/test_rasa_speedups.py", "tests/test_scale_out.py")
 
 
 def _group_for_xdist(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test with the group that `--dist loadgroup` (`make test`'s model tier) gives one worker as a
-    whole: its module, since module fixtures start stacks and some modules' tests build on each other, and all
-    modules that use one shared set together, so a worker starts it once and its users run in the order above.
+    whole: the users of a shared set together, so a worker starts it once and runs them in the order above, and
+    every other test with its module, whose fixtures may start a stack and whose tests may build on each other.
     Under loadgroup the groups of LONGEST_FIRST also move to the front; otherwise the marks change nothing."""
-    parent: dict[str, str] = {}
+    def group(item: pytest.Item) -> str:
+        names = getattr(item, "fixturenames", ())
+        return next((holder for holder in HOLDERS if holder in names), item.nodeid.split("::")[0])
 
-    def group(name: str) -> str:
-        while parent.get(name, name) != name:
-            name = parent[name]
-        return name
-
-    for item in items:
-        for holder in HOLDERS:
-            if holder in getattr(item, "fixturenames", ()):
-                parent[group(item.nodeid.split("::")[0])] = group(holder)
-    groups = {item: group(item.nodeid.split("::")[0]) for item in items}
+    groups = {item: group(item) for item in items}
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(groups[item]))
