@@ -56,7 +56,7 @@ def worker_owns(port: int, environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def _hold_run(count: int, held: list[socket.socket]) -> int:
-    others: list[socket.socket] = []  # another worker's ports, held meanwhile so that the kernel offers new ones
+    others: list[socket.socket] = []  # ports not for this run, held meanwhile so that the kernel offers new ones
     try:
         for _ in range(200):
             first = socket.socket()
