@@ -100,16 +100,18 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 # The tests that need no trained model run while it trains (training keeps mostly one core busy), the moodbot
-# reference of the load benchmark trains after them, and the tests marked `model` run once both are there.
-# Together they are the whole suite, each test once; --output-sync keeps each job's output in one piece. The model
-# tests list their 30 slowest at the end, so a CI log shows where the time goes.
+# reference of the load benchmark trains after them, and the tests marked `model` run once both are there, on both
+# cores (pytest-xdist): each module, and the modules sharing one running stack, go to one worker, longest first
+# (tests/conftest.py). Together they are the whole suite, each test once; --output-sync keeps each job's output in
+# one piece. The model tests list their 30 slowest at the end, so a CI log shows where the time goes.
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
+MODEL_TIER := -m model -n 2 --dist loadgroup --no-loadscope-reorder --durations=30
 .PHONY: test-without-model bench-reference
 
 test: sysdeps-test venv db node_modules/.installed static
 	@echo "Training the model if needed while the tests that need none run (output comes as each job ends)"
 	@$(MAKE) --no-print-directory -k -j2 --output-sync=target model test-without-model bench-reference; \
-	  status=$$?; { $(MAKE) -q model && $(PYTEST) -m model --durations=30; } || status=1; exit $$status
+	  status=$$?; { $(MAKE) -q model && $(PYTEST) $(MODEL_TIER); } || status=1; exit $$status
 
 test-without-model: venv data/nlu/generated/municipalities.yml node_modules/.installed
 	@$(PYTEST) -m "not model"

@@ -5,15 +5,19 @@ test module; `engine` is that database migrated to the newest revision; `session
 `shared_stack` is one running stack (tests/stack.py) for the modules that only talk to it, and `shared_parts` one
 set of separately started parts (tests/parts.py) for the conversation modules that restart the action server to
 move its clock: the users of each run one after another, and each set stops after the last test that uses it, so
-Rasa loads once per set rather than once per module.
+Rasa loads once per set rather than once per module. Under pytest-xdist's `--dist loadgroup` (the model tier of
+`make test`) all users of one shared set go to one worker, and every other test with the rest of its module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import parts
 import pytest
@@ -39,17 +43,51 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     stack.model_marked = item.get_closest_marker("model") is not None
 
 
+# tryfirst: before pytest-xdist's own hook, which reads the xdist_group marks added here.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tests that use a shared set run one after another from where the first of them was (the others keep
-    their order), so the set starts once and stops before any other stack starts; those that stop the shared
-    stack come last among its users."""
+    their order), so the set starts once and stops before any other stack starts; those that need the shared
+    stack fresh come first among its users, those that stop it last."""
+    def turn(item: pytest.Item) -> int:
+        names = getattr(item, "fixturenames", ())
+        return 0 if "fresh_shared_stack" in names else 2 if "shared_stack_to_stop" in names else 1
+
     for holder in HOLDERS:
         users = [item for item in items if holder in getattr(item, "fixturenames", ())]
-        users.sort(key=lambda item: "shared_stack_to_stop" in getattr(item, "fixturenames", ()))
+        users.sort(key=turn)
         if users:
-            first = items.index(users[0])
             chosen = set(users)
+            first = next(index for index, item in enumerate(items) if item in chosen)
             items[:] = items[:first] + users + [item for item in items[first:] if item not in chosen]
+    _group_for_xdist(config, items)
+
+
+#: The groups of the model tier that take longest, longest first (the load benchmark, the shared parts and stack
+#: about 150-200 s each on this 2-core machine with both workers busy, the others 50-100 s): under `--dist loadgroup
+#: --no-loadscope-reorder` they are handed out in this order and the rest after them, so the short ones fill the
+#: end and the two workers finish close together.
+LONGEST_FIRST = ("tests/test_load.py", "shared_parts_holder", "shared_stack_holder", "tests/nlu/test_nlu_quality.py",
+                 "tests/test_faults.py", "tests/test_rasa_speedups.py", "tests/test_scale_out.py")
+
+
+def _group_for_xdist(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with the group that `--dist loadgroup` (`make test`'s model tier) gives one worker as a
+    whole: the users of a shared set together, so a worker starts it once and runs them in the order above, and
+    every other test with its module, whose fixtures may start a stack and whose tests may build on each other.
+    Under loadgroup the groups of LONGEST_FIRST also move to the front; otherwise the marks change nothing."""
+    def group(item: pytest.Item) -> str:
+        names = getattr(item, "fixturenames", ())
+        return next((holder for holder in HOLDERS if holder in names), item.nodeid.split("::")[0])
+
+    groups = {item: group(item) for item in items}
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(groups[item]))
+    # The workers collect; pytest-xdist tells them loadgroup so (their own `dist` option reads "no").
+    if getattr(config.option, "loadgroup", False):
+        rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(groups[item], len(rank)))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -93,6 +131,17 @@ def shared_parts(shared_parts_holder: Shared[Parts]) -> Parts:
     """actions, Rasa (one process) and web started separately; restart the action server to move its clock
     (`parts.actions.env["PERHEOPAS_NOW"]` is the clock it runs with). Use your own conversation ids."""
     return shared_parts_holder.get()
+
+
+@pytest.fixture(scope="module")
+def fresh_shared_stack(shared_stack: Stack) -> Stack:
+    """The shared stack before any other module has talked to it (the modules that ask for this run first among its
+    users), for tests that search its whole tracker and every log for what only they sent."""
+    tracker = Path(shared_stack.env["PERHEOPAS_VAR"]) / "tracker.db"
+    with contextlib.closing(sqlite3.connect(f"file:{tracker}?mode=ro", uri=True)) as conn:
+        senders = conn.execute("SELECT COUNT(DISTINCT sender_id) FROM events").fetchone()[0]
+    assert senders == 0, f"the shared stack is not fresh: {senders} conversations in its tracker"
+    return shared_stack
 
 
 @pytest.fixture

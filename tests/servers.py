@@ -22,17 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stack import free_port  # this pytest-xdist worker's share of the ports
+
 PG_USER = "postgres"
 
 
 class ServerUnavailable(RuntimeError):
     """The server cannot be started here (package missing and not root, or it failed to start)."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _is_root() -> bool:

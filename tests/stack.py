@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,8 @@ def free_ports(*counts: int) -> list[int]:
 
     Every chosen port stays bound until all are chosen: asked one at a time, the kernel may hand the same port out
     twice, and a stack whose web port is its action server's answers the chat with the action server's 403.
+    Under pytest-xdist each worker takes only ports of its own blocks (worker_owns), so two workers never choose
+    the same port while a server has yet to bind it (Rasa binds only once its model is loaded).
     """
     held: list[socket.socket] = []
     try:
@@ -41,21 +43,41 @@ def free_ports(*counts: int) -> list[int]:
     return chosen
 
 
+PORT_BLOCK = 64
+
+
+def worker_owns(port: int, environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether this pytest-xdist worker may use `port`: blocks of PORT_BLOCK ports are dealt out to the workers in
+    turn (gw0 the first, gw1 the second, ...); outside xdist every port is ours."""
+    worker, count = environ.get("PYTEST_XDIST_WORKER", ""), int(environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if not worker.startswith("gw") or count < 2:
+        return True
+    return port // PORT_BLOCK % count == int(worker[2:]) % count
+
+
 def _hold_run(count: int, held: list[socket.socket]) -> int:
-    for _ in range(100):
-        first = socket.socket()
-        first.bind(("127.0.0.1", 0))
-        port = int(first.getsockname()[1])
-        run = [first]
-        for offset in range(1, count):
-            sock = _bound(port + offset)
-            if sock is None:
-                break
-            run.append(sock)
-        if len(run) == count:
-            held.extend(run)
-            return port
-        for sock in run:
+    others: list[socket.socket] = []  # ports not for this run, held meanwhile so that the kernel offers new ones
+    try:
+        for _ in range(200):
+            first = socket.socket()
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+            if not (worker_owns(port) and port // PORT_BLOCK == (port + count - 1) // PORT_BLOCK):
+                others.append(first)
+                continue
+            run = [first]
+            for offset in range(1, count):
+                sock = _bound(port + offset)
+                if sock is None:
+                    break
+                run.append(sock)
+            if len(run) == count:
+                held.extend(run)
+                return port
+            for sock in run:
+                sock.close()
+    finally:
+        for sock in others:
             sock.close()
     raise RuntimeError(f"found no {count} free ports in a row")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from stack import free_ports
+import pytest
+from stack import PORT_BLOCK, free_ports, worker_owns
 
 
 def test_ports_chosen_together_are_distinct_and_runs_do_not_overlap() -> None:
@@ -18,3 +19,17 @@ def test_chosen_ports_are_free_again_for_the_caller() -> None:
     (port,) = free_ports(1)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
+
+
+def test_each_xdist_worker_chooses_from_its_own_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers never hold the same port between choosing it and their server binding it."""
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    for worker in ("gw0", "gw1"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        for _ in range(20):
+            actions, rasa, web = free_ports(1, 2, 1)
+            assert all(worker_owns(port) for port in (actions, rasa, rasa + 1, web))
+    owners = {worker: worker_owns(PORT_BLOCK * 7, {"PYTEST_XDIST_WORKER": worker, "PYTEST_XDIST_WORKER_COUNT": "2"})
+              for worker in ("gw0", "gw1")}
+    assert sorted(owners.values()) == [False, True]
+    assert worker_owns(PORT_BLOCK * 7, {})  # outside xdist every port

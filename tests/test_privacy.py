@@ -18,7 +18,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from stack import REPO, Stack, running_stack
+from stack import REPO, Stack
 
 from bot.rasa_ext.tracker_store import USER_TEXT_PLACEHOLDER, AnonymizingTrackerStore
 from bot.safety.redact import contains_personal_data, redact_data, redact_text
@@ -412,12 +411,10 @@ SCRIPT = [
 
 
 @pytest.fixture(scope="module")
-def privacy_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    # Its own stack, not the shared one: the search below would also find the needle "esimerkki" in the sample
-    # catalogue's "(Esimerkkitieto, ...)" that other modules' conversations put into the tracker.
-    workdir = tmp_path_factory.mktemp("privacy")
-    with running_stack(workdir, {"PERHEOPAS_NOW": "2026-11-24T13:00:00+02:00"}) as stack:
-        yield stack
+def privacy_stack(fresh_shared_stack: Stack) -> Stack:
+    # The shared stack before any other module talks to it: the search below would also find the needle "esimerkki"
+    # in the sample catalogue's "(Esimerkkitieto, ...)" that other modules' conversations put into the tracker.
+    return fresh_shared_stack
 
 
 def _chat(stack: Stack, session: str, message: str) -> dict[str, object]:

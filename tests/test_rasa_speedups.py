@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 from stack import MODEL, REPO
+
+from bot.rasa_ext import speedups as rasa_speedups
 
 GOOD_REPLIES = [
     {"events": [{"event": "slot", "name": "municipality", "value": "Oulu"}], "responses": [{"text": "Hei"}]},
@@ -29,6 +33,37 @@ def _outcome(action: object, reply: dict[str, object]) -> str:
         return "ok"
     except jsonschema.ValidationError as error:
         return f"invalid: {error.message}"
+
+
+def _rasa_own() -> list[tuple[Any, str, Any]]:
+    """(class, attribute, Rasa's own value) of what each speed-up replaces, taken as this module is collected: before
+    any test in this process can apply the speed-ups, which then stay (the NLU floors apply them through
+    bench/nlu_bench.py)."""
+    found = []
+    for patch in rasa_speedups.PATCHES:
+        module_name, qualname = next(iter(patch.fingerprints)).split(":")  # the replaced function comes first
+        owner_name, attribute = qualname.rsplit(".", 1)
+        owner = getattr(importlib.import_module(module_name), owner_name)
+        own = owner.__dict__[attribute]
+        assert getattr(own, "__func__", own).__module__ != rasa_speedups.__name__, f"{patch.name} applied already"
+        found.append((owner, attribute, own))
+    return found
+
+
+RASA_OWN = _rasa_own()
+
+
+@contextlib.contextmanager
+def _rasa_as_it_is() -> Iterator[None]:
+    """Rasa's own code in place while the block runs, speed-ups applied before or not; then as it was again."""
+    before = [(owner, attribute, owner.__dict__[attribute]) for owner, attribute, _ in RASA_OWN]
+    for owner, attribute, own in RASA_OWN:
+        setattr(owner, attribute, own)
+    try:
+        yield
+    finally:
+        for owner, attribute, value in before:
+            setattr(owner, attribute, value)
 
 
 @contextlib.contextmanager
@@ -152,7 +187,8 @@ async def _conversation(agent: object) -> list[object]:
 def test_production_model_loads_and_predicts_as_rasa_does_with_the_speed_ups(monkeypatch: pytest.MonkeyPatch) -> None:
     """The production model loaded by Rasa as it is, then with the speed-ups: the same weights in every network
     (DIET, FAQ selector, TED), the same parses and replies, and every network call of the fast step equal to
-    Rasa's own call on the same batch."""
+    Rasa's own call on the same batch. Rasa is as it is even when an earlier test in this process applied the
+    speed-ups (the NLU floors do)."""
     import gc
 
     import numpy as np
@@ -161,9 +197,11 @@ def test_production_model_loads_and_predicts_as_rasa_does_with_the_speed_ups(mon
 
     from bot.rasa_ext.speedups import FastPredictStep
 
-    rasa_agent = Agent.load(str(MODEL))
-    rasa_said = asyncio.run(_conversation(rasa_agent))
-    rasa_weights = _network_weights(rasa_agent)
+    with _rasa_as_it_is():
+        assert not [patch.name for patch in rasa_speedups.PATCHES if rasa_speedups.installed(patch)]
+        rasa_agent = Agent.load(str(MODEL))
+        rasa_said = asyncio.run(_conversation(rasa_agent))
+        rasa_weights = _network_weights(rasa_agent)
     del rasa_agent
     gc.collect()
 
@@ -188,6 +226,13 @@ def test_production_model_loads_and_predicts_as_rasa_does_with_the_speed_ups(mon
     assert fast_said == rasa_said
     assert rasa_said[0]["intent"]["name"] == "greet" and rasa_said[4]["intent"]["name"] == "faq"
     assert len(compared) > 20 and all(compared)
+
+
+def test_rasa_as_it_is_puts_rasas_own_code_back_for_a_while() -> None:
+    with _speedups_applied():
+        with _rasa_as_it_is():
+            assert not [patch.name for patch in rasa_speedups.PATCHES if rasa_speedups.installed(patch)]
+        assert all(rasa_speedups.installed(patch) for patch in rasa_speedups.PATCHES)
 
 
 def test_events_resolve_to_the_same_classes_with_the_speed_up() -> None:

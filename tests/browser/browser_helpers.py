@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
+from stack import free_port  # this pytest-xdist worker's share of the ports (tests/stack.py)
 
 import bot.callbacks.models  # noqa: F401  (registers the bot's tables)
 import bot.stats.models  # noqa: F401  (the anonymous counters)
@@ -37,12 +37,6 @@ STAFF_PASSWORD = "kahvi-ja-pulla-2025"
 def host_page(chat_url: str) -> str:
     return ("<!doctype html><html lang='fi'><title>Perhekeskus</title><h1>Perhekeskus</h1>"
             f"<iframe src='{chat_url}' title='Perheopas-chat' width='400' height='600'></iframe></html>")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
