@@ -11,9 +11,9 @@ Inputs, and nothing else, so that an evaluation set can never leak in:
   other intent is not; ``violence_shelter`` is left out, since asking about a shelter is danger for one writer and
   a professional's question for another.
 
-The held-out and fresh safety sets (``tests/safety_sets/heldout``, ``fresh``) and the NLU held-out sets
-(``tests/nlu``) are never read here. The thresholds below were chosen on the held-out safety set; the fresh set
-is for a single final measurement (tests/safety_sets/README.md).
+The held-out and fresh safety sets (``tests/safety_sets/heldout``, ``fresh``, ``fresh_2``) and the NLU held-out
+sets (``tests/nlu``) are never read here. The thresholds below were chosen on the held-out safety set; the fresh
+sets are for measurement only (tests/safety_sets/README.md).
 """
 
 from __future__ import annotations
