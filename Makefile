@@ -99,9 +99,10 @@ node_modules/.installed: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# The tests that need no trained model run while it trains (training keeps mostly one core busy), the moodbot
-# reference of the load benchmark trains after them, and the tests marked `model` run once both are there, on both
-# cores (pytest-xdist): each module, and the modules sharing one running stack, go to one worker, longest first
+# The tests that need no trained model run while it trains, on both cores too (training leaves one idle much of
+# the time, and none when it comes from the shared training cache: bot/ops/train.py), the moodbot reference of the
+# load benchmark trains after them, and the tests marked `model` run once both are there, on both cores
+# (pytest-xdist): each module, and the modules sharing one running stack, go to one worker, longest first
 # (tests/conftest.py). Together they are the whole suite, each test once; --output-sync keeps each job's output in
 # one piece. The model tests list their 30 slowest at the end, so a CI log shows where the time goes.
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
@@ -114,7 +115,7 @@ test: sysdeps-test venv db node_modules/.installed static
 	  status=$$?; { $(MAKE) -q model && $(PYTEST) $(MODEL_TIER); } || status=1; exit $$status
 
 test-without-model: venv data/nlu/generated/municipalities.yml node_modules/.installed
-	@$(PYTEST) -m "not model"
+	@$(PYTEST) -m "not model" -n 2
 
 bench-reference: venv
 	@$(PY) bench/load.py --short --train-reference-only
@@ -135,9 +136,10 @@ types: venv
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-# Removes what setup rebuilds; keeps var/ (the databases: contact requests, staff users, conversations).
+# Removes what setup rebuilds; keeps var/ (the databases: contact requests, staff users, conversations) and the
+# training cache shared by the clones on this machine (~/.cache/perheopas; PERHEOPAS_TRAINING_CACHE=off).
 clean:
-	rm -rf $(VENV) models .pytest_cache .mypy_cache data/nlu/generated node_modules/.installed
+	rm -rf $(VENV) models .rasa .pytest_cache .mypy_cache data/nlu/generated node_modules/.installed
 
 # Deletes the databases under var/ too, only after the operator types the word asked for.
 clean-data:

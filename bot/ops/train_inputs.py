@@ -15,6 +15,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUR_PACKAGES = ("actions", "bot", "catalog", "core")
 GENERATED_NLU = "data/nlu/generated"
+#: Inputs whose content Rasa fingerprints itself (with everything under data/): its training cache sees them change.
+RASA_FINGERPRINTED = frozenset({"config.yml", "domain.yml"})
 
 #: Data files read at prediction time by the components' code (the triage patterns, the municipality index).
 COMPONENT_DATA_GLOBS = (
