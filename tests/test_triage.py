@@ -307,3 +307,83 @@ def test_a_shelter_question_is_judged_by_the_classifier_alone() -> None:
 
 def test_a_pattern_match_is_never_demoted() -> None:
     assert _processed("mieheni lyö minua", "violence_experiencing", 0.3)["intent"] == "violence_experiencing"
+
+
+# --- the gateway hands its verdict to Rasa, so each message is triaged once -------------------------------------
+
+def test_a_verdict_survives_the_hand_over_exactly() -> None:
+    """Through JSON, as the REST metadata carries it, on every development message (every route occurs)."""
+    import json
+
+    from benches import load_bench
+
+    from bot.safety.triage import from_metadata, to_metadata
+
+    routes = set()
+    for item in load_bench("safety_bench").load("dev"):
+        verdict = triage(item["text"])
+        routes.add(verdict.route)
+        assert from_metadata(json.loads(json.dumps(to_metadata(verdict)))) == verdict
+    assert len(routes) >= 6
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda d: None, lambda d: "danger", lambda d: {}, lambda d: {**d, "route": "nothing_to_see"},
+    lambda d: {**d, "danger": {"is_danger": "yes", "immediate": False, "matched": []}},
+    lambda d: {**d, "young": 1}, lambda d: {**d, "language": "de"}, lambda d: {**d, "matched": ["<script>"]},
+    lambda d: {**d, "matched": "fi.danger.hit"}, lambda d: {**d, "scores": [0.5, 2.0, 0.1]},
+    lambda d: {**d, "scores": [0.5]}, lambda d: {k: v for k, v in d.items() if k != "crisis"},
+    lambda d: {**d, "crisis": "bored"},
+])
+def test_a_malformed_hand_over_is_ignored(mangle: Any) -> None:
+    from bot.safety.triage import from_metadata, to_metadata
+
+    assert from_metadata(mangle(to_metadata(triage("mies löi minua eilen")))) is None
+
+
+def test_the_component_takes_the_gateways_verdict_and_triages_itself_without_one() -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.rasa_ext.components.danger import DangerOverride
+    from bot.safety.triage import METADATA_KEY, to_metadata
+
+    def intent(text: str, metadata: Any) -> str:
+        message = Message(data={"text": text, "intent": {"name": "greet", "confidence": 0.9},
+                                "metadata": metadata})
+        DangerOverride().process([message])
+        return str(message.get("intent")["name"])
+
+    handed = to_metadata(triage("en halua enää elää"))
+    # The verdict decides, not a second look at the text: the gateway reached it on this very text.
+    assert intent("moi", {"language": "fi", METADATA_KEY: handed}) == "crisis_suicidal"
+    for metadata in ({"language": "fi", METADATA_KEY: {"route": "none"}}, {"language": "fi"}, None, "x"):
+        assert intent("en halua enää elää", metadata) == "crisis_suicidal"
+        assert intent("moi", metadata) == "greet"
+
+
+async def test_the_gateway_hands_rasa_its_verdict() -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from bot.safety.triage import METADATA_KEY, from_metadata
+    from bot.web.gateway import Gateway
+
+    seen: list[Any] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        seen.append(((await request.json()).get("metadata") or {}).get(METADATA_KEY))
+        return web.json_response([{"text": "Vastaus."}])
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    server = TestServer(app)
+    await server.start_server()
+    gateway = Gateway(str(server.make_url("")), timeout_seconds=5)
+    try:
+        for text in ("moi", "en halua enää elää"):
+            await gateway.handle("a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", text, None, "fi")
+    finally:
+        await gateway.close()
+        await server.close()
+    verdicts = [from_metadata(item) for item in seen]
+    assert [v.route if v else None for v in verdicts] == ["none", "crisis"]

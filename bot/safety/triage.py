@@ -59,6 +59,10 @@ LEARNED_CRISIS = {"suicide": "learned.suicide", "harm_thoughts": "learned.harm_t
 
 #: The intent each route gives the message in Rasa (bot.rasa_ext.components.danger); the danger route keeps the
 #: classifier's violence intent when it has one, and is decided there.
+ROUTES = (CRISIS, CLOSE_ONE, HARM_THOUGHTS, YOUNG_DANGER, DANGER, YOUNG, NONE)
+#: Where the web gateway hands its verdict to Rasa in the REST metadata, so the message is triaged once.
+METADATA_KEY = "triage"
+
 ROUTE_INTENTS = {
     CRISIS: "crisis_suicidal",
     CLOSE_ONE: "crisis_close_one",
@@ -99,6 +103,59 @@ class YoungPatterns:
 
     cues: PatternSet
     parent_view: re.Pattern[str]
+
+
+def to_metadata(verdict: Triage) -> dict[str, Any]:
+    """The verdict as plain JSON for the REST metadata: pattern ids, flags and scores, never the user's text."""
+    scores = verdict.scores
+    return {
+        "route": verdict.route,
+        "danger": {"is_danger": verdict.danger.is_danger, "immediate": verdict.danger.immediate,
+                   "matched": list(verdict.danger.matched)},
+        "crisis": verdict.crisis,
+        "young": verdict.young,
+        "language": verdict.language,
+        "matched": list(verdict.matched),
+        "scores": None if scores is None else [scores.danger, scores.crisis, scores.harm_thoughts],
+    }
+
+
+def from_metadata(data: Any) -> Triage | None:
+    """The verdict the gateway handed over, or None when there is none or it is not exactly what to_metadata makes
+    (then the caller triages the text itself: a malformed hand-over never weakens the first reply)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        danger, ids, scores = data["danger"], data["matched"], data["scores"]
+        valid = (
+            data["route"] in ROUTES and data["crisis"] in (None, "suicide", "self_harm", "close_one", "harm_thoughts")
+            and isinstance(danger, dict) and isinstance(danger["is_danger"], bool)
+            and isinstance(danger["immediate"], bool) and isinstance(data["young"], bool)
+            and data["language"] in LANGUAGES and _ids(danger["matched"]) and _ids(ids)
+            and (scores is None or (isinstance(scores, list) and len(scores) == 3
+                                    and all(isinstance(v, (int, float)) and 0.0 <= v <= 1.0 for v in scores)))
+        )
+        if not valid:
+            return None
+        return Triage(
+            route=data["route"],
+            danger=DangerAssessment(is_danger=danger["is_danger"], immediate=danger["immediate"],
+                                    matched=tuple(danger["matched"])),
+            crisis=data["crisis"],
+            young=data["young"],
+            language=data["language"],
+            matched=tuple(ids),
+            scores=None if scores is None else LearnedScores(*(float(v) for v in scores)),
+        )
+    except (KeyError, TypeError):
+        return None
+
+
+def _ids(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) and _RULE_ID.match(item) for item in value)
+
+
+_RULE_ID = re.compile(r"^[a-z0-9_.]{1,80}$")
 
 
 def triage(text: str) -> Triage:

@@ -17,7 +17,8 @@ import aiohttp
 
 from bot.callbacks.office_hours import is_office_open
 from bot.safety.texts import has_lead, lead_for, safety_text
-from bot.safety.triage import CRISIS, NONE, Triage, triage
+from bot.safety.triage import CRISIS, NONE, Triage, to_metadata, triage
+from bot.safety.triage import METADATA_KEY as TRIAGE_METADATA
 from bot.stats import counters
 from core import clock, language
 
@@ -134,7 +135,7 @@ class Gateway:
         reply_language = self._language(state, page_language, message if payload is None else None, verdict)
         self._count(new_conversation, verdict)
 
-        replies = await self._forward(session_id, message, reply_language)
+        replies = await self._forward(session_id, message, reply_language, verdict)
         if replies is not None and not any(r.get("text") or r.get("buttons") for r in replies):
             # Rasa said nothing: a custom action failed (action server down, say). Silence is no answer.
             log.warning("rasa gave an empty reply")
@@ -185,7 +186,13 @@ class Gateway:
             found.append(counters.count_at(now, counters.SAFETY_REPLY, verdict.route))
         self.counts.add(*found)
 
-    async def _forward(self, session_id: str, message: str, reply_language: str) -> list[dict[str, Any]] | None:
+    async def _forward(self, session_id: str, message: str, reply_language: str,
+                       verdict: Triage | None) -> list[dict[str, Any]] | None:
+        """Send the message to its Rasa process with the language and the triage verdict decided here, which the
+        Rasa component takes instead of deciding again (bot/rasa_ext/components/danger.py)."""
+        metadata: dict[str, Any] = {"language": reply_language}
+        if verdict is not None:
+            metadata[TRIAGE_METADATA] = to_metadata(verdict)
         if self._http is None:
             self._http = aiohttp.ClientSession(timeout=self.timeout)
         first = self.first_process(session_id)
@@ -193,7 +200,7 @@ class Gateway:
             url = self.rasa_urls[(first + attempt) % len(self.rasa_urls)]
             try:
                 async with self._http.post(url, json={"sender": session_id, "message": message,
-                                                        "metadata": {"language": reply_language}}) as resp:
+                                                        "metadata": metadata}) as resp:
                     if resp.status != 200:
                         log.warning("rasa answered HTTP %s", resp.status)
                         return None

@@ -18,7 +18,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.safety.learned import default_model
-from bot.safety.triage import DANGER, NONE, Triage, triage, warm_up
+from bot.safety.triage import DANGER, NONE, Triage, from_metadata, triage, warm_up
+from bot.safety.triage import METADATA_KEY as TRIAGE_METADATA
 from core import language
 
 VIOLENCE_INTENT_PREFIX = "violence_"
@@ -76,7 +77,7 @@ class DangerOverride(GraphComponent):
             text = message.get(TEXT)
             if not text:
                 continue
-            verdict = triage(text)
+            verdict = _handed_over(message) or triage(text)
             _set_language(message, text, verdict)
             predicted = (message.get(INTENT) or {}).get("name") or ""
             if verdict.route == NONE:
@@ -109,6 +110,13 @@ class DangerOverride(GraphComponent):
         message.set(INTENT, fallback, add_to_output=True)
         ranking = message.get(INTENT_RANKING_KEY) or []
         message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
+
+
+def _handed_over(message: Message) -> Triage | None:
+    """The verdict the web gateway reached on this very text (REST metadata), so the message is triaged once; Rasa
+    listens on loopback only, where the gateway is its one client. Without one, or a malformed one, None."""
+    metadata = message.get(METADATA)
+    return from_metadata(metadata.get(TRIAGE_METADATA)) if isinstance(metadata, dict) else None
 
 
 def _set_language(message: Message, text: str, verdict: Triage) -> None:
