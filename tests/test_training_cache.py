@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.ops import train as training
+from bot.ops.train_inputs import PREDICTION_ONLY_COMPONENTS
 
 COMPONENT = "bot/rasa_ext/components/tokenizer.py"
 
@@ -52,6 +53,40 @@ def test_data_domain_config_and_unrelated_code_keep_the_folder(project: Path) ->
     _edit(project / "config.yml", "policies: []\n")
     _edit(project / "bot/web/app.py", "# the web app trains nothing\n")
     assert training.code_fingerprint(project) == before
+
+
+def test_code_that_acts_only_at_parse_time_keeps_the_folder(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.ops import train_inputs
+
+    (project / "config.yml").write_text((project / "config.yml").read_text(encoding="utf-8")
+                                        + "  - name: bot.rasa_ext.components.danger.DangerOverride\n", encoding="utf-8")
+    (project / "bot/rasa_ext/components/danger.py").write_text("class DangerOverride:\n    pass\n", encoding="utf-8")
+    before = training.code_fingerprint(project)
+    _edit(project / "bot/rasa_ext/components/danger.py", "# a new safety rule\n")
+    assert training.code_fingerprint(project) == before
+    monkeypatch.setattr(train_inputs, "PREDICTION_ONLY_COMPONENTS", frozenset())
+    assert training.code_fingerprint(project) != before
+
+
+@pytest.mark.parametrize("module", sorted(PREDICTION_ONLY_COMPONENTS))
+def test_prediction_only_components_neither_learn_nor_change_the_training_data(module: str) -> None:
+    """What lets their code stay out of the cache's fingerprint."""
+    import importlib
+
+    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    loaded = importlib.import_module(module)
+    classes = [c for c in vars(loaded).values()
+               if isinstance(c, type) and c.__module__ == module and hasattr(c, "process_training_data")]
+    assert classes, module
+    for component in classes:
+        assert DefaultV1Recipe._registered_components[component.__name__].is_trainable is False
+        data = TrainingData([Message(data={"text": "mies löi minua Kempeleessä", "intent": "violence_experiencing"})])
+        before = data.fingerprint()
+        assert component.__new__(component).process_training_data(data) is data
+        assert data.fingerprint() == before
 
 
 def test_cache_folder_from_the_setting(project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

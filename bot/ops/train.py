@@ -7,8 +7,10 @@ clone trained everything again. It now lies in the user's cache folder, shared b
 
 Rasa's fingerprint does not see code: a changed tokenizer would be served from outputs of the old one. So the
 cache has one folder per version of everything outside Rasa's own fingerprint that training depends on (the
-code of our components through its imports, the data files that code reads, the Python and Voikko versions):
-any change there starts an empty folder, which is a full training, as before.
+code of the components that learn or shape the training data, through its imports, and the Python and Voikko
+versions): any change there starts an empty folder, which is a full training, as before. The components that
+only act when a message is parsed (the safety override, the municipality normaliser) are left out: a change to
+the safety triage reruns training (make sees an input change) and finds every node in the cache.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.ops.train_inputs import RASA_FINGERPRINTED, train_inputs
+from bot.ops.train_inputs import training_code
 from core.settings import REPO_ROOT, Ports, private_opener, rasa_environment, var_dir
 
 #: Where the shared cache lies: `off` keeps Rasa's default (`.rasa/cache` in the working copy).
@@ -38,10 +40,8 @@ def code_fingerprint(root: Path = REPO_ROOT) -> str:
     digest = hashlib.sha256()
     digest.update(f"python {platform.python_version()}\n".encode())
     digest.update(f"debian {_debian_versions(VOIKKO_PACKAGES)}\n".encode())
-    for path in train_inputs(root):
+    for path in training_code(root):
         name = path.relative_to(root).as_posix()
-        if name in RASA_FINGERPRINTED or name.startswith("data/"):
-            continue
         digest.update(f"{name} {hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
     return digest.hexdigest()[:16]
 

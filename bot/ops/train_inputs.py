@@ -15,8 +15,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 OUR_PACKAGES = ("actions", "bot", "catalog", "core")
 GENERATED_NLU = "data/nlu/generated"
-#: Inputs whose content Rasa fingerprints itself (with everything under data/): its training cache sees them change.
-RASA_FINGERPRINTED = frozenset({"config.yml", "domain.yml"})
+#: Components that neither learn nor change the training data: they pass it on untouched and act only when a message
+#: is parsed, so their code cannot change what training makes (tests/test_training_cache.py checks both). make still
+#: reruns training when they change (train_inputs), and Rasa's training cache then has every node.
+PREDICTION_ONLY_COMPONENTS = frozenset({"bot.rasa_ext.components.danger", "bot.rasa_ext.components.municipality"})
 
 #: Data files read at prediction time by the components' code (the triage patterns, the municipality index).
 COMPONENT_DATA_GLOBS = (
@@ -68,6 +70,13 @@ def code_closure(modules: list[str], root: Path = REPO_ROOT) -> list[Path]:
             seen.add(path)
             todo.extend(imported_modules(path))
     return sorted(seen)
+
+
+def training_code(root: Path = REPO_ROOT) -> list[Path]:
+    """The code whose change changes what training makes: the components that learn or shape the training data,
+    through their imports. Rasa's fingerprints cannot see it (bot/ops/train.py)."""
+    modules = [m for m in component_modules(root / "config.yml") if m not in PREDICTION_ONLY_COMPONENTS]
+    return code_closure(modules, root)
 
 
 def train_inputs(root: Path = REPO_ROOT) -> list[Path]:
