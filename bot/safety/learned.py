@@ -3,9 +3,8 @@
 Why: keyword patterns generalise poorly to wording nobody here wrote (on the held-out safety set the danger
 patterns found 62 % of the danger messages and the crisis patterns 40 % of the crisis messages). Logistic
 regressions trained on the development safety sets and the NLU training data find far more at the same false-alarm
-rate. They run beside the patterns (``bot.safety.triage`` combines the two), and are scored here in plain Python
-from weights exported at training time, so the first reply needs no ML library and costs a fraction of a
-millisecond.
+rate. They run beside the patterns (``bot.safety.triage`` combines the two), and are scored here with numpy from
+weights exported at training time, so the first reply needs no ML library and costs a fraction of a millisecond.
 
 Training (``python -m bot safety-train``, module ``bot.safety.learn``) uses scikit-learn with :func:`features` as
 the vectoriser's analyser, so training and serving share one feature function and cannot drift apart. The model
@@ -22,10 +21,12 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from bot.safety.danger import normalise
 
@@ -98,27 +99,35 @@ class Thresholds:
 class LearnedModel:
     """TF-IDF (sublinear tf, l2 norm) and one logistic regression per head, as exported by bot.safety.learn."""
 
-    # n-gram -> (idf squared, then idf x weight for each head in HEADS order): the products are taken once at load,
-    # so scoring a message is one lookup and four multiply-adds per n-gram.
+    # n-gram -> (idf squared, then idf x weight for each head in HEADS order): the products are taken once at load.
     vocabulary: dict[str, tuple[float, float, float, float]]
     intercepts: tuple[float, ...]
     thresholds: Thresholds
     fingerprint: str
+    # The same numbers as one matrix and a row per n-gram, so that a message's sums are two small numpy products
+    # instead of a Python loop (a third of the triage's time before).
+    _rows: dict[str, int] = field(init=False, repr=False, compare=False)
+    _matrix: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rows", {gram: row for row, gram in enumerate(self.vocabulary)})
+        matrix = np.array(list(self.vocabulary.values()), dtype=np.float64).reshape(-1, len(HEADS) + 1)
+        object.__setattr__(self, "_matrix", matrix)
 
     def scores(self, text: str) -> LearnedScores:
-        danger = crisis = harm = norm = 0.0
-        vocabulary = self.vocabulary
-        for gram, count in Counter(features(text)).items():
-            entry = vocabulary.get(gram)
-            if entry is None:
-                continue
-            tf = 1.0 if count == 1 else 1.0 + math.log(count)
-            norm += tf * tf * entry[0]
-            danger += tf * entry[1]
-            crisis += tf * entry[2]
-            harm += tf * entry[3]
-        scale = 1.0 / math.sqrt(norm) if norm else 0.0
+        counts = Counter(features(text))
+        rows_of = map(self._rows.get, counts)
+        found = [(row, count) for row, count in zip(rows_of, counts.values(), strict=True) if row is not None]
         b_danger, b_crisis, b_harm = self.intercepts
+        if not found:
+            return LearnedScores(danger=_sigmoid(b_danger), crisis=_sigmoid(b_crisis), harm_thoughts=_sigmoid(b_harm))
+        rows, raw_counts = zip(*found, strict=True)
+        entries = self._matrix[list(rows)]
+        tf = np.asarray(raw_counts, dtype=np.float64)
+        tf = np.where(tf > 1.0, 1.0 + np.log(tf), 1.0)  # sublinear tf, as scikit-learn's TfidfVectorizer
+        norm = float(tf * tf @ entries[:, 0])
+        scale = 1.0 / math.sqrt(norm) if norm > 0.0 else 0.0
+        danger, crisis, harm = (tf @ entries[:, 1:]).tolist()
         return LearnedScores(danger=_sigmoid(danger * scale + b_danger), crisis=_sigmoid(crisis * scale + b_crisis),
                              harm_thoughts=_sigmoid(harm * scale + b_harm))
 
