@@ -133,27 +133,35 @@ def detect_danger(text: str) -> DangerAssessment:
     return assess(text, default_patterns())
 
 
+def fold(text: str, rules: PatternSet, plain: str | None = None) -> str:
+    """The text as this rule set reads it: its emoji as words, then normalised. ``plain`` is ``normalise(text)``
+    when the caller has it already (the triage folds each message once for all its layers)."""
+    if plain is not None and (not rules.emoji or _emoji_words(text, rules) == text):
+        return plain
+    return normalise(_emoji_words(text, rules))
+
+
 def has_immediacy_cue(text: str, rules: PatternSet | None = None) -> bool:
     """True if the message has a present-danger cue ("nyt", "he is coming", "oven takana"), danger or not.
 
     detect_danger sees one message; the dialogue can use this on a follow-up turn after a danger turn.
     """
     rules = rules or default_patterns()
-    masked = _mask(normalise(_emoji_words(text, rules)), rules)
+    masked = _mask(fold(text, rules), rules)
     return any(cue.regex.search(masked) for cue in rules.candidates("cues", masked)) or any(
         rule.immediate and rule.regex.search(masked) for rule in rules.candidates("patterns", masked)
     )
 
 
-def has_negative(text: str, rules: PatternSet) -> bool:
+def has_negative(text: str, rules: PatternSet, plain: str | None = None) -> bool:
     """True if one of the pattern file's negatives (an idiom, an accident, a game) occurs in the message."""
-    normalised = normalise(_emoji_words(text, rules))
+    normalised = fold(text, rules, plain)
     return any(rule.regex.search(normalised) for rule in rules.candidates("negatives", normalised))
 
 
-def assess(text: str, rules: PatternSet) -> DangerAssessment:
-    """Assess ``text`` with an explicit pattern set (tests and tools pass their own)."""
-    normalised = normalise(_emoji_words(text, rules))
+def assess(text: str, rules: PatternSet, plain: str | None = None) -> DangerAssessment:
+    """Assess ``text`` with an explicit pattern set (tests and tools pass their own); ``plain`` as for fold()."""
+    normalised = fold(text, rules, plain)
     if not normalised:
         return SAFE
     masked = _mask(normalised, rules)

@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +53,13 @@ class LearnedModelError(RuntimeError):
     """The model file is missing or malformed: fail at start, never on a parent's message."""
 
 
-def features(text: str) -> list[str]:
+def features(text: str, folded: str | None = None) -> list[str]:
     """The n-grams of a message: character 2-5-grams inside words, space-padded, and word 1-2-grams (``|``).
 
     The text is folded as the patterns fold it (``normalise``: case, accents, punctuation, long letter runs), so
     "MÄ PELKÄÄN!!!" and "ma pelkaan" are the same message to both layers.
     """
-    folded = normalise(text[:MAX_SCORED_CHARS])
+    folded = normalise(text[:MAX_SCORED_CHARS]) if folded is None else folded[:MAX_SCORED_CHARS]
     grams: list[str] = []
     extend = grams.extend
     low, high = CHAR_RANGE
@@ -104,28 +105,32 @@ class LearnedModel:
     intercepts: tuple[float, ...]
     thresholds: Thresholds
     fingerprint: str
-    # The same numbers as one matrix and a row per n-gram, so that a message's sums are two small numpy products
-    # instead of a Python loop (a third of the triage's time before).
+    # The same numbers as a matrix with a row per n-gram (and a last row of zeros for n-grams it has not seen), so
+    # that a message's sums are a gather and two small products in numpy instead of a Python loop.
     _rows: dict[str, int] = field(init=False, repr=False, compare=False)
     _matrix: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_rows", {gram: row for row, gram in enumerate(self.vocabulary)})
-        matrix = np.array(list(self.vocabulary.values()), dtype=np.float64).reshape(-1, len(HEADS) + 1)
+        width = len(HEADS) + 1
+        matrix = np.zeros((len(self.vocabulary) + 1, width), dtype=np.float64)
+        if self.vocabulary:
+            matrix[:-1] = np.array(list(self.vocabulary.values()), dtype=np.float64).reshape(-1, width)
         object.__setattr__(self, "_matrix", matrix)
 
-    def scores(self, text: str) -> LearnedScores:
-        counts = Counter(features(text))
-        rows_of = map(self._rows.get, counts)
-        found = [(row, count) for row, count in zip(rows_of, counts.values(), strict=True) if row is not None]
+    def scores(self, text: str, folded: str | None = None) -> LearnedScores:
+        """The three heads' probabilities; ``folded`` is ``normalise(text)`` when the caller has it already."""
+        counts = Counter(features(text, folded))
+        size = len(counts)
         b_danger, b_crisis, b_harm = self.intercepts
-        if not found:
+        if not size:
             return LearnedScores(danger=_sigmoid(b_danger), crisis=_sigmoid(b_crisis), harm_thoughts=_sigmoid(b_harm))
-        rows, raw_counts = zip(*found, strict=True)
-        entries = self._matrix[list(rows)]
-        tf = np.asarray(raw_counts, dtype=np.float64)
+        unseen = len(self._matrix) - 1
+        rows = np.fromiter(map(self._rows.get, counts, repeat(unseen)), dtype=np.intp, count=size)
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=size)
         tf = np.where(tf > 1.0, 1.0 + np.log(tf), 1.0)  # sublinear tf, as scikit-learn's TfidfVectorizer
-        norm = float(tf * tf @ entries[:, 0])
+        entries = self._matrix[rows]
+        norm = float((tf * tf) @ entries[:, 0])
         scale = 1.0 / math.sqrt(norm) if norm > 0.0 else 0.0
         danger, crisis, harm = (tf @ entries[:, 1:]).tolist()
         return LearnedScores(danger=_sigmoid(danger * scale + b_danger), crisis=_sigmoid(crisis * scale + b_crisis),

@@ -33,7 +33,7 @@ from bot.safety.danger import (
     has_negative,
     normalise,
 )
-from bot.safety.learned import LearnedModel, LearnedScores, default_model
+from bot.safety.learned import MAX_SCORED_CHARS, LearnedModel, LearnedScores, default_model
 from core.language import LANGUAGES
 
 DATA = Path(__file__).parent / "data"
@@ -166,19 +166,22 @@ def triage(text: str) -> Triage:
 def triage_with(text: str, danger_rules: PatternSet, crisis_rules: PatternSet, young: YoungPatterns,
                 learned: LearnedModel | None = None) -> Triage:
     """Triage ``text`` with explicit pattern sets and, optionally, a learned model (tests and benchmarks)."""
-    danger = assess(text, danger_rules)
-    crisis_verdict = assess(text, crisis_rules)
+    plain = normalise(text)  # folded once for every layer (each pattern file adds only its emoji words)
+    danger = assess(text, danger_rules, plain)
+    crisis_verdict = assess(text, crisis_rules, plain)
     crisis = _crisis_kind(crisis_verdict.matched) if crisis_verdict.is_danger else None
     crisis_ids = crisis_verdict.matched
-    scores = learned.scores(text) if learned is not None else None
-    if learned is not None and scores is not None:
+    scores = None
+    if learned is not None:
+        # The model folds the first MAX_SCORED_CHARS of the raw text, as in training; most messages are shorter.
+        scores = learned.scores(text, plain if len(text) <= MAX_SCORED_CHARS else None)
         danger = _learned_danger(text, danger, scores, learned, danger_rules)
         # A crisis negative ("cut myself shaving", "kuoli itsemurhaan") explains the words the model reacts to.
-        if crisis is None and not has_negative(text, crisis_rules):
+        if crisis is None and not has_negative(text, crisis_rules, plain):
             crisis = _learned_crisis(scores, learned, danger.is_danger)
             crisis_ids = (LEARNED_CRISIS[crisis],) if crisis else ()
-    young_verdict = assess(text, young.cues)
-    is_young = young_verdict.is_danger and not young.parent_view.search(normalise(text))
+    young_verdict = assess(text, young.cues, plain)
+    is_young = young_verdict.is_danger and not young.parent_view.search(plain)
     route = route_for(danger.is_danger, crisis, is_young)
     matched = danger.matched + crisis_ids + (young_verdict.matched if is_young else ())
     return Triage(
