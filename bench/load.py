@@ -6,12 +6,16 @@
 1. Busy evening (open model): 50 anonymous sessions replay realistic Finnish conversations through the web
    gateway; each sends its next message 2-8 s (random) after the previous reply, for at least 2 minutes.
    Goal: 0 errors and p95 < 300 ms.
-2. Saturation (closed loop): 20 senders with no pause, through the gateway; then the same against the moodbot
+2. Saturation (closed loop): 20 senders with no pause, through the gateway, and the same against the moodbot
    that `rasa init` makes with this Rasa, over its REST channel. Goal: at least 0.7x the reference's messages/s.
 
 It prints p50/p95/p99, errors and the peak RSS of every process. The stack is started part by part with the
-argv and environment of `make run` (tests/parts.py), then stopped before the reference runs, so the two
-never share the CPU. The moodbot is trained once and cached under var/bench/.
+argv and environment of `make run` (tests/parts.py); the moodbots are started beside it before anything is
+measured, and stay idle while the stack is measured (and the stack while they are). The two saturation phases
+alternate in rounds (ours, reference, reference, ours, ...), so that the shared machine's drift over the minutes
+of a run falls on both sides alike: measured one after the other, two runs of the same code gave 0.91x and 0.69x.
+The ratio is the total messages/s of ours over the reference's; each round's ratio is printed too. The moodbot is
+trained once and cached under var/bench/.
 
 The stack runs as many Rasa processes as `make run` does (PERHEOPAS_RASA_PROCESSES, or --rasa-processes), and
 the reference runs the same number of moodbots, each conversation pinned to one of them by the gateway's sticky
@@ -298,11 +302,13 @@ class Settings:
     rasa_processes: int = field(default_factory=lambda: Ports.from_env().rasa_processes)
     reference: bool = True
     seed: int = 7
+    # Saturation alternates between ours and the reference in this many rounds (saturation_s in all, per side).
+    rounds: int = 4
 
     @classmethod
     def for_mode(cls, short: bool) -> Settings:
         if short:
-            return cls(short=True, evening_s=20.0, saturation_s=8.0, warmup_s=2.0)
+            return cls(short=True, evening_s=20.0, saturation_s=8.0, warmup_s=2.0, rounds=2)
         return cls(short=False)
 
 
@@ -322,37 +328,64 @@ def run(settings: Settings, workdir: Path) -> dict[str, Any]:
     started = time.monotonic()
     with running_parts(workdir / "stack", {"PERHEOPAS_RASA_PROCESSES": str(settings.rasa_processes)}) as parts:
         result["stack_start_s"] = round(time.monotonic() - started, 1)
+        moodbots: list[Proc] = []
         if settings.reference:
             trainer.join()
             if not reference_model:
                 raise RuntimeError("the moodbot reference could not be trained; see var/bench/*.train.log")
-        send = gateway_sender(parts.web_url)
-        asyncio.run(warm_up(send, scripts["perheopas"], settings.rasa_processes))
-        evening = asyncio.run(busy_evening(send, scripts["perheopas"], settings.sessions, settings.think,
-                                           settings.evening_s, settings.seed))
-        ours = asyncio.run(saturation("saturation: Perheopas via gateway", send, scripts["perheopas"],
-                                      settings.senders, settings.saturation_s, settings.warmup_s, settings.seed))
-        result["peak_rss_mib"] = peak_rss_mib(parts.procs)
-    result["busy_evening"] = evening.summary()
-    result["saturation"] = ours.summary()
-
-    if settings.reference:
-        moodbots = start_moodbots(reference_model[0], workdir, settings.rasa_processes)
+            moodbots = start_moodbots(reference_model[0], workdir, settings.rasa_processes)
         try:
-            send_ref = rest_sender([proc.ready_url.rstrip("/") for proc in moodbots])
-            asyncio.run(warm_up(send_ref, scripts["moodbot"], settings.rasa_processes))
-            ref = asyncio.run(saturation("saturation: bare moodbot REST", send_ref, scripts["moodbot"],
-                                         settings.senders, settings.saturation_s, settings.warmup_s, settings.seed))
+            sides = {"ours": (gateway_sender(parts.web_url), scripts["perheopas"])}
+            if moodbots:
+                sides["reference"] = (rest_sender([proc.ready_url.rstrip("/") for proc in moodbots]),
+                                      scripts["moodbot"])
+            for send, side_scripts in sides.values():
+                asyncio.run(warm_up(send, side_scripts, settings.rasa_processes))
+            send, side_scripts = sides["ours"]
+            evening = asyncio.run(busy_evening(send, side_scripts, settings.sessions, settings.think,
+                                               settings.evening_s, settings.seed))
+            rounds = _saturation_rounds(settings, sides)
+            result["peak_rss_mib"] = peak_rss_mib(parts.procs)
             for proc in moodbots:
                 result["peak_rss_mib"][f"{proc.name} (reference)"] = round(proc.peak_rss_kib() / 1024, 1)
         finally:
             for proc in moodbots:
                 proc.stop()
+    result["busy_evening"] = evening.summary()
+    result["saturation"] = _merged("saturation: Perheopas via gateway", rounds["ours"]).summary()
+    if moodbots:
+        ours, ref = _merged("", rounds["ours"]), _merged("saturation: bare moodbot REST", rounds["reference"])
         result["reference"] = ref.summary()
         result["ratio"] = round(ours.rate / ref.rate, 2) if ref.rate else None
+        result["round_ratios"] = [round(a.rate / b.rate, 2) if b.rate else None
+                                  for a, b in zip(rounds["ours"], rounds["reference"], strict=True)]
+        result["round_rates"] = {side: [round(p.rate, 1) for p in phases] for side, phases in rounds.items()}
     # VmHWM, not getrusage: ru_maxrss keeps the peak of the process that exec'd us (pytest, with TensorFlow loaded).
     result["peak_rss_mib"]["load generator"] = round(vm_hwm_kib(os.getpid()) / 1024, 1)
     return result
+
+
+def _saturation_rounds(settings: Settings, sides: dict[str, tuple[Send, list[list[str]]]]) -> dict[str, list[Phase]]:
+    """Saturate each side in turn, ABBA order, ``saturation_s`` per side in all."""
+    names = list(sides)
+    rounds = settings.rounds if len(names) > 1 else 1
+    phases: dict[str, list[Phase]] = {name: [] for name in names}
+    for index in range(rounds):
+        for name in names if index % 2 == 0 else names[::-1]:
+            send, side_scripts = sides[name]
+            phases[name].append(asyncio.run(saturation(
+                name, send, side_scripts, settings.senders, settings.saturation_s / rounds, settings.warmup_s,
+                settings.seed + index)))
+    return phases
+
+
+def _merged(name: str, phases: list[Phase]) -> Phase:
+    merged = Phase(name, sum(p.seconds for p in phases))
+    for phase in phases:
+        merged.messages += phase.messages
+        merged.errors.update(phase.errors)
+        merged.latencies_ms.extend(phase.latencies_ms)
+    return merged
 
 
 def report(result: dict[str, Any], command: str) -> str:
@@ -390,6 +423,10 @@ def report(result: dict[str, Any], command: str) -> str:
         lines.append(f"saturation: {result['saturation']['messages_per_s']:.1f} msg/s vs bare reference "
                      f"{result['reference']['messages_per_s']:.1f} msg/s = {result['ratio']:.2f}x "
                      f"(goal >= {RATIO_GOAL}x): {'met' if result['ratio'] >= RATIO_GOAL else 'NOT met'}")
+        lines.append("saturation rounds, ours vs reference alternating (ABBA): ratios "
+                     + ", ".join(f"{r:.2f}x" if r is not None else "n/a" for r in result["round_ratios"])
+                     + "; msg/s ours " + ", ".join(f"{r:.1f}" for r in result["round_rates"]["ours"])
+                     + ", reference " + ", ".join(f"{r:.1f}" for r in result["round_rates"]["reference"]))
     lines.append("peak RSS (MiB): " + ", ".join(f"{k} {v}" for k, v in result["peak_rss_mib"].items()))
     return "\n".join(lines)
 

@@ -32,6 +32,9 @@ def test_short_load_benchmark(tmp_path: Path) -> None:
     assert ours["messages"] > 0 and ours["errors"] == 0, ours
     assert reference["messages"] > 0 and reference["errors"] == 0, reference
     assert result["ratio"] > 0
+    # Ours and the reference alternated (ABBA), one ratio per round, both sides measured in each.
+    assert len(result["round_ratios"]) == result["settings"]["rounds"] == 2
+    assert all(ratio > 0 for ratio in result["round_ratios"]), result["round_ratios"]
     processes = result["settings"]["rasa_processes"]
     assert processes == 1
     rasa_names = ["rasa", *(f"rasa-{i}" for i in range(2, processes + 1))]
@@ -42,3 +45,4 @@ def test_short_load_benchmark(tmp_path: Path) -> None:
     assert result["peak_rss_mib"]["load generator"] < 500, result["peak_rss_mib"]
     for key in ("p50", "p95", "p99"):
         assert f"{key} ms" in result["report"]
+    assert "ABBA" in result["report"]
