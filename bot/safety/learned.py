@@ -57,7 +57,8 @@ def features(text: str, folded: str | None = None) -> list[str]:
     """The n-grams of a message: character 2-5-grams inside words, space-padded, and word 1-2-grams (``|``).
 
     The text is folded as the patterns fold it (``normalise``: case, accents, punctuation, long letter runs), so
-    "MÄ PELKÄÄN!!!" and "ma pelkaan" are the same message to both layers.
+    "MÄ PELKÄÄN!!!" and "ma pelkaan" are the same message to both layers. ``folded`` is that folding when the
+    caller has it already (the triage passes it only for texts within MAX_SCORED_CHARS, where the two agree).
     """
     folded = normalise(text[:MAX_SCORED_CHARS]) if folded is None else folded[:MAX_SCORED_CHARS]
     grams: list[str] = []

@@ -141,7 +141,6 @@ class Prefilter:
     """The rules (by index) that can match a text: those whose required strings occur, and those with none."""
 
     def __init__(self, bodies: Sequence[str]) -> None:
-        self.size = len(bodies)
         automaton = ahocorasick.Automaton()
         owners: dict[str, set[int]] = {}
         unfiltered = set()
