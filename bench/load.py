@@ -352,9 +352,10 @@ def run(settings: Settings, workdir: Path) -> dict[str, Any]:
             for proc in moodbots:
                 proc.stop()
     result["busy_evening"] = evening.summary()
-    result["saturation"] = _merged("saturation: Perheopas via gateway", rounds["ours"]).summary()
+    ours = _merged("saturation: Perheopas via gateway", rounds["ours"])
+    result["saturation"] = ours.summary()
     if moodbots:
-        ours, ref = _merged("", rounds["ours"]), _merged("saturation: bare moodbot REST", rounds["reference"])
+        ref = _merged("saturation: bare moodbot REST", rounds["reference"])
         result["reference"] = ref.summary()
         result["ratio"] = round(ours.rate / ref.rate, 2) if ref.rate else None
         result["round_ratios"] = [round(a.rate / b.rate, 2) if b.rate else None

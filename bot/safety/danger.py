@@ -141,13 +141,13 @@ def fold(text: str, rules: PatternSet, plain: str | None = None) -> str:
     return normalise(_emoji_words(text, rules))
 
 
-def has_immediacy_cue(text: str, rules: PatternSet | None = None) -> bool:
+def has_immediacy_cue(text: str, rules: PatternSet | None = None, plain: str | None = None) -> bool:
     """True if the message has a present-danger cue ("nyt", "he is coming", "oven takana"), danger or not.
 
     detect_danger sees one message; the dialogue can use this on a follow-up turn after a danger turn.
     """
     rules = rules or default_patterns()
-    masked = _mask(fold(text, rules), rules)
+    masked = _mask(fold(text, rules, plain), rules)
     return any(cue.regex.search(masked) for cue in rules.candidates("cues", masked)) or any(
         rule.immediate and rule.regex.search(masked) for rule in rules.candidates("patterns", masked)
     )

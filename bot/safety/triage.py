@@ -175,7 +175,7 @@ def triage_with(text: str, danger_rules: PatternSet, crisis_rules: PatternSet, y
     if learned is not None:
         # The model folds the first MAX_SCORED_CHARS of the raw text, as in training; most messages are shorter.
         scores = learned.scores(text, plain if len(text) <= MAX_SCORED_CHARS else None)
-        danger = _learned_danger(text, danger, scores, learned, danger_rules)
+        danger = _learned_danger(text, danger, scores, learned, danger_rules, plain)
         # A crisis negative ("cut myself shaving", "kuoli itsemurhaan") explains the words the model reacts to.
         if crisis is None and not has_negative(text, crisis_rules, plain):
             crisis = _learned_crisis(scores, learned, danger.is_danger)
@@ -196,7 +196,7 @@ def triage_with(text: str, danger_rules: PatternSet, crisis_rules: PatternSet, y
 
 
 def _learned_danger(text: str, patterns: DangerAssessment, scores: LearnedScores, learned: LearnedModel,
-                    rules: PatternSet) -> DangerAssessment:
+                    rules: PatternSet, plain: str) -> DangerAssessment:
     """The patterns' danger verdict with the learned model's second opinion.
 
     A hit that says the danger is present now always stands: a false alarm there costs a moment, a miss may cost
@@ -211,7 +211,7 @@ def _learned_danger(text: str, patterns: DangerAssessment, scores: LearnedScores
             return patterns
         return DangerAssessment(is_danger=False, immediate=False, matched=(LEARNED_VETO,))
     if scores.danger >= thresholds.danger:
-        return DangerAssessment(is_danger=True, immediate=has_immediacy_cue(text, rules),
+        return DangerAssessment(is_danger=True, immediate=has_immediacy_cue(text, rules, plain),
                                 matched=(LEARNED_DANGER,))
     return patterns
 
